@@ -1,0 +1,101 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// refdesk: chat reference gateways (SMS, AIM) for librarians on XMPP.
+//
+// Layout: pure codecs and rules (no I/O) sit at the bottom; the store and the
+// transports wrap them; daemons are thin executables on top.
+//
+//   RefdeskCore      domain rules, no I/O, injected clock
+//   BridgeProtocol   bridge frame codec and message types, no I/O
+//   RefdeskStore     SQLite (system libsqlite3): state, inbox, outbox, history
+//   BridgeTransport  the bridge protocol over a Unix socket (SwiftNIO), both ends
+//   XMPP             XML stream parser (libxml2 push) and stanza model
+//   DaemonSupport    config files, journald-friendly logging, sd_notify, signals
+//   RouterService    the router: wires store, bridges and XMPP to the core rules
+//   bridges/twilio   Twilio SMS codec (TwilioGateway) and the refdesk-twilio daemon
+//   bridges/aim      OSCAR codec (OSCAR) and the refdesk-aim daemon
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
+let package = Package(
+    name: "refdesk",
+    products: [
+        .executable(name: "refdesk-router", targets: ["refdesk-router"]),
+        .executable(name: "refdesk-twilio", targets: ["refdesk-twilio"]),
+        .executable(name: "refdesk-aim", targets: ["refdesk-aim"]),
+        .executable(name: "refdesk-testbridge", targets: ["refdesk-testbridge"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // System libraries (Debian -dev packages, found with pkg-config).
+        .systemLibrary(name: "CRefdeskSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CRefdeskXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CRefdeskOpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+        // Pure layers: no I/O.
+        .target(name: "RefdeskCore", swiftSettings: swiftSettings),
+        .target(name: "BridgeProtocol", swiftSettings: swiftSettings),
+        .target(name: "XMPP", dependencies: ["CRefdeskXML2", "CRefdeskOpenSSL"], swiftSettings: swiftSettings),
+        .target(name: "OSCAR", dependencies: ["CRefdeskOpenSSL"], path: "bridges/aim/OSCAR", swiftSettings: swiftSettings),
+        .target(name: "TwilioGateway", dependencies: ["CRefdeskOpenSSL"], path: "bridges/twilio/TwilioGateway", swiftSettings: swiftSettings),
+
+        // I/O layers.
+        .target(name: "RefdeskStore", dependencies: ["CRefdeskSQLite", logging], swiftSettings: swiftSettings),
+        .target(name: "DaemonSupport", dependencies: [logging] + nio, swiftSettings: swiftSettings),
+        .target(name: "BridgeTransport", dependencies: ["BridgeProtocol", "RefdeskStore", "DaemonSupport", logging, lifecycle] + nio, swiftSettings: swiftSettings),
+        .target(
+            name: "RouterService",
+            dependencies: ["RefdeskCore", "RefdeskStore", "BridgeProtocol", "BridgeTransport", "DaemonSupport", logging, lifecycle] + nio,
+            swiftSettings: swiftSettings
+        ),
+
+        // Daemons.
+        .executableTarget(name: "refdesk-router", dependencies: ["RouterService", "DaemonSupport", argumentParser, logging, lifecycle], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "refdesk-twilio",
+            dependencies: ["TwilioGateway", "BridgeTransport", "DaemonSupport", argumentParser, logging, lifecycle],
+            path: "bridges/twilio/refdesk-twilio",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "refdesk-aim",
+            dependencies: ["OSCAR", "BridgeTransport", "DaemonSupport", argumentParser, logging, lifecycle],
+            path: "bridges/aim/refdesk-aim",
+            swiftSettings: swiftSettings
+        ),
+        // A scriptable bridge for tests: JSON lines on stdin/stdout stand in for a network.
+        .executableTarget(
+            name: "refdesk-testbridge",
+            dependencies: ["BridgeTransport", "DaemonSupport", argumentParser, logging, lifecycle],
+            path: "Tests/Peers/refdesk-testbridge",
+            swiftSettings: swiftSettings
+        ),
+
+        // Unit tests.
+        .testTarget(name: "RefdeskCoreTests", dependencies: ["RefdeskCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "BridgeProtocolTests", dependencies: ["BridgeProtocol"], swiftSettings: swiftSettings),
+        .testTarget(name: "RefdeskStoreTests", dependencies: ["RefdeskStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "DaemonSupportTests", dependencies: ["DaemonSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "XMPPTests", dependencies: ["XMPP"], swiftSettings: swiftSettings),
+        .testTarget(name: "OSCARTests", dependencies: ["OSCAR"], swiftSettings: swiftSettings),
+        .testTarget(name: "TwilioGatewayTests", dependencies: ["TwilioGateway"], swiftSettings: swiftSettings),
+        .testTarget(name: "BridgeTransportTests", dependencies: ["BridgeTransport", "BridgeProtocol"], swiftSettings: swiftSettings),
+    ]
+)
