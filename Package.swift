@@ -58,7 +58,7 @@ let package = Package(
 
         // I/O layers.
         .target(name: "RefdeskStore", dependencies: ["CRefdeskSQLite", logging], swiftSettings: swiftSettings),
-        .target(name: "DaemonSupport", dependencies: [logging] + nio, swiftSettings: swiftSettings),
+        .target(name: "DaemonSupport", dependencies: [logging], swiftSettings: swiftSettings),
         .target(name: "BridgeTransport", dependencies: ["BridgeProtocol", "RefdeskStore", "DaemonSupport", logging, lifecycle] + nio, swiftSettings: swiftSettings),
         .target(
             name: "RouterService",
@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "RefdeskCoreTests", dependencies: ["RefdeskCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BridgeProtocolTests", dependencies: ["BridgeProtocol"], swiftSettings: swiftSettings),
         .testTarget(name: "RefdeskStoreTests", dependencies: ["RefdeskStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "DaemonSupportTests", dependencies: ["DaemonSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DaemonSupportTests", dependencies: ["DaemonSupport", logging], swiftSettings: swiftSettings),
         .testTarget(name: "XMPPTests", dependencies: ["XMPP"], swiftSettings: swiftSettings),
         .testTarget(name: "OSCARTests", dependencies: ["OSCAR"], swiftSettings: swiftSettings),
         .testTarget(name: "TwilioGatewayTests", dependencies: ["TwilioGateway"], swiftSettings: swiftSettings),

@@ -1,0 +1,266 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BridgeProtocol
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// Where and how the router listens for bridges.
+public struct BridgeListenerConfiguration: Sendable {
+    /// The socket file, e.g. `/run/refdesk/router.sock`.
+    public var socketPath: String
+    /// The socket file's mode; 0660 lets the router's group in and nobody else.
+    public var socketMode: UInt32 = 0o660
+    /// A socket already bound and listening (systemd socket activation); `socketPath` is then only for logs.
+    public var inheritedDescriptor: Int32?
+    public var peerPolicy: PeerPolicy
+    public var session = BridgeSessionConfiguration()
+
+    public init(socketPath: String, peerPolicy: PeerPolicy) {
+        self.socketPath = socketPath
+        self.peerPolicy = peerPolicy
+    }
+}
+
+/// The router's side of a handshake: who may connect, and what they get.
+public protocol BridgeAcceptor: Sendable {
+    /// A permitted peer said hello. Returns the delegate that will serve its session, or a refusal.
+    func accept(protocolName: String, instance: String, peer: PeerCredentials) async -> BridgeAcceptance
+    /// The session is about to start: register it (for control frames and outbox wake-ups) and return the
+    /// gateways to put in `welcome`. Registration and the snapshot happen together so no change falls between them.
+    func sessionStarted(_ session: BridgeSession, protocolName: String) async throws -> [GatewayDescriptor]
+    /// The session ended (it is no longer usable).
+    func sessionEnded(_ session: BridgeSession, protocolName: String, reason: BridgeSessionEnd) async
+}
+
+public enum BridgeAcceptance: Sendable {
+    case proceed(any BridgeSessionDelegate)
+    case refuse(GoodbyeCode, reason: String)
+}
+
+public enum BridgeListenerError: Error, CustomStringConvertible {
+    case cannotSetMode(path: String, errno: Int32)
+    case missingDirectory(String)
+
+    public var description: String {
+        switch self {
+        case .cannotSetMode(let path, let code): "cannot set the mode of \(path): \(String(cString: strerror(code)))"
+        case .missingDirectory(let path): "the directory for the bridge socket \(path) does not exist"
+        }
+    }
+}
+
+/// Accepts bridge connections on a Unix socket, checks each peer's credentials, runs the handshake and then a
+/// `BridgeSession` per connection. A bad connection is closed with a logged reason; the listener carries on.
+public struct BridgeListener: Service {
+    private let configuration: BridgeListenerConfiguration
+    private let acceptor: any BridgeAcceptor
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let onListening: @Sendable () -> Void
+
+    public init(
+        configuration: BridgeListenerConfiguration,
+        acceptor: any BridgeAcceptor,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger,
+        onListening: @escaping @Sendable () -> Void = {}
+    ) {
+        self.configuration = configuration
+        self.acceptor = acceptor
+        self.group = group
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let server = try await bind()
+        logger.info("listening for bridges", metadata: ["socket": "\(configuration.socketPath)"])
+        onListening()
+        try await withTaskCancellationOrGracefulShutdownHandler {
+            try await server.executeThenClose { connections in
+                await withDiscardingTaskGroup { group in
+                    do {
+                        for try await connection in connections {
+                            group.addTask { await self.serve(connection) }
+                        }
+                    } catch {
+                        logger.debug("bridge listener stopped accepting", metadata: ["reason": "\(error)"])
+                    }
+                }
+            }
+        } onCancelOrGracefulShutdown: {
+            server.channel.close(promise: nil)
+        }
+        if configuration.inheritedDescriptor == nil { _ = unlink(configuration.socketPath) }
+    }
+
+    private func bind() async throws -> NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never> {
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+            }
+        }
+        if let descriptor = configuration.inheritedDescriptor {
+            return try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
+        }
+        if let slash = configuration.socketPath.lastIndex(of: "/"), case let directory = String(configuration.socketPath[..<slash]),
+            !directory.isEmpty, access(directory, F_OK) != 0
+        {
+            throw BridgeListenerError.missingDirectory(directory)
+        }
+        // Create the socket file with its final mode: no window in which it is wider than configured.
+        let previousMask = umask(mode_t(~configuration.socketMode & 0o777))
+        defer { umask(previousMask) }
+        let server = try await bootstrap.bind(
+            unixDomainSocketPath: configuration.socketPath,
+            cleanupExistingSocketFile: true,
+            childChannelInitializer: initializer
+        )
+        if chmod(configuration.socketPath, mode_t(configuration.socketMode)) != 0 {
+            let code = errno
+            server.channel.close(promise: nil)
+            throw BridgeListenerError.cannotSetMode(path: configuration.socketPath, errno: code)
+        }
+        return server
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        var logger = self.logger
+        let peer: PeerCredentials
+        do {
+            peer = try await PeerCredentials.of(connection.channel)
+        } catch {
+            logger.warning("bridge connection refused: cannot read peer credentials", metadata: ["error": "\(error)"])
+            try? await connection.channel.close()
+            return
+        }
+        logger[metadataKey: "peer"] = "\(peer)"
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                guard configuration.peerPolicy.allows(peer) else {
+                    logger.warning("bridge connection refused: peer not allowed")
+                    try await outbound.write(FrameWriter.encode([
+                        .goodbye(.notAllowed, reason: "uid \(peer.uid) / gid \(peer.gid) may not use this socket")
+                    ]))
+                    return
+                }
+                var reader = FrameReader(inbound, maximumFrameLength: configuration.session.maximumFrameLength)
+                guard let hello = try await handshake(&reader, outbound, channel: connection.channel, logger: logger) else {
+                    return
+                }
+                logger[metadataKey: "protocol"] = "\(hello.protocolName)"
+                logger[metadataKey: "instance"] = "\(hello.instance)"
+                switch await acceptor.accept(protocolName: hello.protocolName, instance: hello.instance, peer: peer) {
+                case .refuse(let code, let reason):
+                    logger.warning("bridge refused", metadata: ["reason": "\(reason)"])
+                    try await outbound.write(FrameWriter.encode([.goodbye(code, reason: reason)]))
+                case .proceed(let delegate):
+                    let session = BridgeSession(
+                        peerDescription: "\(hello.protocolName)/\(hello.instance) \(peer)",
+                        configuration: configuration.session,
+                        delegate: delegate,
+                        logger: logger
+                    )
+                    let gateways = try await acceptor.sessionStarted(session, protocolName: hello.protocolName)
+                    try await outbound.write(FrameWriter.encode([
+                        .welcome(version: BridgeProtocolVersion.current, gateways: gateways)
+                    ]))
+                    logger.info("bridge connected", metadata: ["gateways": "\(gateways.count)"])
+                    let end = await session.run(reader: &reader, outbound: outbound, channel: connection.channel)
+                    await acceptor.sessionEnded(session, protocolName: hello.protocolName, reason: end)
+                    logger.log(level: end.isOrdinary ? .info : .warning, "bridge disconnected", metadata: ["reason": "\(end)"])
+                }
+            }
+        } catch {
+            logger.warning("bridge connection closed", metadata: ["reason": "\(error)"])
+        }
+    }
+
+    private struct Hello {
+        var protocolName: String
+        var instance: String
+    }
+
+    /// Waits (bounded by the handshake timeout) for `hello`; answers a wrong first frame or version with goodbye.
+    private func handshake(
+        _ reader: inout FrameReader,
+        _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+        channel: any Channel,
+        logger: Logger
+    ) async throws -> Hello? {
+        let timeout = configuration.session.handshakeTimeout
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            logger.warning("bridge connection closed: no hello", metadata: ["timeout": "\(timeout)"])
+            let goodbye = FrameWriter.encode([.goodbye(.handshakeTimeout, reason: "no hello within \(timeout)")])
+            channel.writeAndFlush(goodbye).whenComplete { _ in channel.close(promise: nil) }
+        }
+        defer { timer.cancel() }
+        let first: BridgeMessage?
+        do {
+            first = try await reader.next()
+        } catch let end as BridgeSessionEnd {
+            logger.warning("bridge connection closed during handshake", metadata: ["reason": "\(end)"])
+            if case .badFrame(let error) = end {
+                try? await outbound.write(FrameWriter.encode([.goodbye(.badFrame, reason: error.reason)]))
+            }
+            return nil
+        }
+        timer.cancel()
+        switch first {
+        case .hello(let version, let protocolName, let instance):
+            guard version >= BridgeProtocolVersion.current else {
+                logger.warning("bridge refused: unsupported protocol version", metadata: ["version": "\(version)"])
+                try await outbound.write(FrameWriter.encode([
+                    .goodbye(.unsupportedVersion, reason: "this router speaks bridge protocol version \(BridgeProtocolVersion.current), the bridge offered \(version)")
+                ]))
+                return nil
+            }
+            return Hello(protocolName: protocolName, instance: instance)
+        case nil:
+            return nil
+        case let other?:
+            logger.warning("bridge connection closed: first frame was not hello", metadata: ["frame": "\(other.kindName)"])
+            try await outbound.write(FrameWriter.encode([
+                .goodbye(.protocolViolation, reason: "the first frame must be hello, got \(other.kindName)")
+            ]))
+            return nil
+        }
+    }
+}
+
+extension BridgeSessionEnd {
+    /// Ends that happen in normal operation (restarts, shutdowns) are logged at info, the rest as warnings.
+    public var isOrdinary: Bool {
+        switch self {
+        case .peerClosed, .closedLocally: true
+        case .peerSaidGoodbye(let code, _): code == .shuttingDown
+        case .badFrame, .idleTimeout, .protocolViolation: false
+        }
+    }
+}
+
+extension BridgeMessage {
+    /// The frame's name as `docs/bridge-protocol.md` spells it, for logs.
+    public var kindName: String {
+        switch self {
+        case .hello: "hello"
+        case .welcome: "welcome"
+        case .goodbye: "goodbye"
+        case .ping: "ping"
+        case .pong: "pong"
+        case .ack: "ack"
+        case .attachGateway: "attachGateway"
+        case .detachGateway: "detachGateway"
+        case .setGatewayOnline: "setGatewayOnline"
+        case .gatewayState: "gatewayState"
+        case .sendMessage: "sendMessage"
+        case .messageReceived: "messageReceived"
+        case .deliveryStatus: "deliveryStatus"
+        }
+    }
+}

@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+
+/// Who is on the other end of a Unix socket, as the kernel says (SO_PEERCRED): it cannot be forged by the peer.
+public struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
+    public var pid: Int32
+    public var uid: UInt32
+    public var gid: UInt32
+
+    public init(pid: Int32, uid: UInt32, gid: UInt32) {
+        self.pid = pid
+        self.uid = uid
+        self.gid = gid
+    }
+
+    public var description: String { "pid=\(pid) uid=\(uid) gid=\(gid)" }
+
+    /// Reads the peer's credentials of a connected Unix stream socket channel.
+    public static func of(_ channel: any Channel) async throws -> PeerCredentials {
+        guard let provider = channel as? any SocketOptionProvider else {
+            throw PeerCredentialsError.unsupportedChannel
+        }
+        let value: ucred = try await provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET),
+            name: SocketOptionName(SO_PEERCRED)
+        ).get()
+        return PeerCredentials(pid: value.pid, uid: value.uid, gid: value.gid)
+    }
+}
+
+public enum PeerCredentialsError: Error, CustomStringConvertible {
+    case unsupportedChannel
+    public var description: String { "the channel is not a socket; peer credentials are unavailable" }
+}
+
+/// Which local users may speak the bridge protocol: a peer is allowed if its uid or its gid is listed.
+///
+/// The socket file's mode (0660) already keeps others out; this check also holds when the socket is reachable
+/// some other way (a too-wide mode, an inherited descriptor), and says in the log who was refused.
+public struct PeerPolicy: Sendable, Hashable {
+    public var allowedUIDs: Set<UInt32>
+    public var allowedGIDs: Set<UInt32>
+
+    public init(allowedUIDs: Set<UInt32>, allowedGIDs: Set<UInt32>) {
+        self.allowedUIDs = allowedUIDs
+        self.allowedGIDs = allowedGIDs
+    }
+
+    public func allows(_ peer: PeerCredentials) -> Bool {
+        allowedUIDs.contains(peer.uid) || allowedGIDs.contains(peer.gid)
+    }
+}

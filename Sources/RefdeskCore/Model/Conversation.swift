@@ -1,0 +1,102 @@
+/// Where a conversation is in its life.
+public enum ConversationState: String, Hashable, Sendable, Codable {
+    /// No operator yet: offered, or waiting for someone to offer it to.
+    case new
+    /// An operator owns it and it has not ended.
+    case ongoing
+    /// It has ended; `duration` is known.
+    case completed
+}
+
+/// A patron message that no operator has answered yet.
+///
+/// Kept on the conversation so an operator offered the chat late (they just became
+/// available, or a least-busy slot freed up) still sees everything the patron wrote.
+public struct PendingMessage: Hashable, Sendable, Codable {
+    public var text: String
+    public var receivedAt: Timestamp
+
+    public init(text: String, receivedAt: Timestamp) {
+        self.text = text
+        self.receivedAt = receivedAt
+    }
+}
+
+/// An offer of a new conversation to one operator, at the full JID it was sent to.
+///
+/// The JID is remembered so the operator can later be told at the same place that someone
+/// else took the chat.
+public struct Offer: Hashable, Sendable, Codable {
+    public var `operator`: OperatorName
+    public var jid: FullJID
+
+    public init(operator: OperatorName, jid: FullJID) {
+        self.operator = `operator`
+        self.jid = jid
+    }
+}
+
+/// One patron's conversation with a queue: new → ongoing → completed.
+public struct Conversation: Hashable, Sendable, Codable, Identifiable {
+    public var id: ConversationID
+    public var queue: QueueName
+    public var patron: PatronID
+    public var gatewayID: GatewayID { patron.gatewayID }
+    /// The operator who answered first; `nil` while new (and for a chat closed unanswered).
+    public var `operator`: OperatorName?
+    /// When the patron's first message arrived (for a chat from the offline inbox: when it was delivered).
+    public var startedAt: Timestamp
+    /// When the owner first replied.
+    public var answeredAt: Timestamp?
+    /// When it ended.
+    public var endedAt: Timestamp?
+    /// Who it is offered to while new. Empty while it waits for a free operator.
+    public var offers: [Offer]
+    /// Patron messages received while new, oldest first; cleared once answered.
+    public var pending: [PendingMessage]
+
+    public init(
+        id: ConversationID,
+        queue: QueueName,
+        patron: PatronID,
+        operator: OperatorName? = nil,
+        startedAt: Timestamp,
+        answeredAt: Timestamp? = nil,
+        endedAt: Timestamp? = nil,
+        offers: [Offer] = [],
+        pending: [PendingMessage] = []
+    ) {
+        self.id = id
+        self.queue = queue
+        self.patron = patron
+        self.operator = `operator`
+        self.startedAt = startedAt
+        self.answeredAt = answeredAt
+        self.endedAt = endedAt
+        self.offers = offers
+        self.pending = pending
+    }
+
+    /// Derived from which timestamps are set, so it can never disagree with them.
+    public var state: ConversationState {
+        if endedAt != nil { return .completed }
+        return `operator` == nil ? .new : .ongoing
+    }
+
+    /// How long the operator spent on it: from their first reply to the end.
+    /// `nil` until completed; zero for a chat closed before anyone answered.
+    public var duration: Duration? {
+        guard let endedAt else { return nil }
+        guard let answeredAt else { return .zero }
+        return endedAt - answeredAt
+    }
+
+    /// How long the patron waited for the first reply.
+    public var waitTime: Duration? {
+        answeredAt.map { $0 - startedAt }
+    }
+
+    func isOffered(to name: OperatorName) -> Bool {
+        offers.contains { $0.operator == name }
+    }
+}

@@ -1,0 +1,48 @@
+/// Something the daemon must do (send, persist, log) because of an event. The switchboard
+/// has already updated its own state; actions are listed in the order to carry them out.
+public enum Action: Hashable, Sendable {
+    /// A queue's debounced presence changed; tell presence subscribers (and the presence API).
+    case queuePresenceChanged(QueueName, online: Bool)
+    /// Sign a gateway on or off, following its queue.
+    case setGatewayOnline(GatewayID, online: Bool)
+    /// Offer a new conversation to an operator at `jid`, showing everything the patron has
+    /// written so far.
+    case offerToOperator(OperatorName, jid: FullJID, conversation: ConversationID, patron: PatronID, messages: [String])
+    /// Relay a patron's message to an operator.
+    case sendToOperator(jid: FullJID, conversation: ConversationID, text: String)
+    /// Send text to a patron through their gateway; `conversation` is `nil` for the offline reply.
+    case sendToPatron(PatronID, conversation: ConversationID?, text: String)
+    /// Make this message durable in the offline inbox.
+    case storeOffline(OfflineMessage)
+    /// The inbox message has been handed to a conversation; remove it from the inbox.
+    case deliverOffline(id: UInt64, conversation: ConversationID)
+    /// Persist the conversation's new state (history, open-chat list).
+    case conversationChanged(Conversation)
+    /// Append to the conversation's transcript; only emitted for queues that keep transcripts.
+    case recordTranscript(ConversationID, TranscriptLine)
+    /// Tell an operator something from refdesk itself ("Alice took this chat"), in the
+    /// window of `conversation` when there is one.
+    case notifyOperator(jid: FullJID, conversation: ConversationID?, text: String)
+    /// An admin's change was refused; the reason is for the admin.
+    case configurationRefused(ConfigurationChange, reason: String)
+    /// The event was ignored; the reason is for the log.
+    case dropped(reason: String)
+}
+
+/// One line of a conversation's transcript.
+public struct TranscriptLine: Hashable, Sendable, Codable {
+    public enum Speaker: Hashable, Sendable, Codable {
+        case patron
+        case `operator`(OperatorName)
+    }
+
+    public var speaker: Speaker
+    public var text: String
+    public var at: Timestamp
+
+    public init(speaker: Speaker, text: String, at: Timestamp) {
+        self.speaker = speaker
+        self.text = text
+        self.at = at
+    }
+}

@@ -1,0 +1,68 @@
+/// Something that happened, fed to ``Switchboard/handle(_:)``. Every event carries the time
+/// it happened; the switchboard has no clock of its own.
+public enum Event: Hashable, Sendable {
+    /// A staffing JID's resource changed presence; `show == nil` means it went unavailable.
+    case presence(jid: BareJID, resource: String, show: Show?, at: Timestamp)
+    /// A patron wrote to a gateway.
+    case patronMessage(PatronMessage)
+    /// An operator wrote in a conversation. A body starting with `/` is an operator command
+    /// (`//` escapes a message that really starts with a slash).
+    case operatorMessage(from: FullJID, conversation: ConversationID, body: String, at: Timestamp)
+    /// The conversation ends (closed by its operator, an admin, or a timeout in the daemon).
+    case closeConversation(ConversationID, at: Timestamp)
+    /// An admin changed the configuration. Use ``Switchboard/check(_:)`` before persisting it.
+    case configure(ConfigurationChange, at: Timestamp)
+    /// Time passes. Debounced queue presence is decided on ticks, so the daemon should tick
+    /// a few times per settle time (e.g. every 500 ms).
+    case tick(at: Timestamp)
+
+    /// When the event happened.
+    public var time: Timestamp {
+        switch self {
+        case .presence(_, _, _, let at), .operatorMessage(_, _, _, let at), .closeConversation(_, let at),
+            .configure(_, let at), .tick(let at):
+            at
+        case .patronMessage(let message):
+            message.receivedAt
+        }
+    }
+}
+
+/// A message from a patron, as a bridge delivered it.
+public struct PatronMessage: Hashable, Sendable {
+    public var gatewayID: GatewayID
+    /// The sender's address as the network gave it; normalised by the switchboard.
+    public var sender: String
+    public var body: String
+    /// The bridge's stable id (Twilio's MessageSid or a generated one). De-duplication by id
+    /// happens before the switchboard, where the message is made durable.
+    public var messageID: String
+    /// When the patron sent it, if the network says; otherwise `receivedAt` is used.
+    public var sentAt: Timestamp?
+    public var receivedAt: Timestamp
+
+    public init(gatewayID: GatewayID, sender: String, body: String, messageID: String, sentAt: Timestamp? = nil, receivedAt: Timestamp) {
+        self.gatewayID = gatewayID
+        self.sender = sender
+        self.body = body
+        self.messageID = messageID
+        self.sentAt = sentAt
+        self.receivedAt = receivedAt
+    }
+}
+
+/// An admin's change to queues, operators, assignments or gateways.
+public enum ConfigurationChange: Hashable, Sendable {
+    /// Adds a queue or replaces its settings.
+    case putQueue(QueueConfiguration)
+    case addOperator(OperatorName)
+    /// Adding staffing JIDs is admin-only; the loop guard refuses accounts already in use.
+    case addStaffingJID(BareJID, operator: OperatorName)
+    case removeStaffingJID(BareJID, operator: OperatorName)
+    case assign(OperatorName, queue: QueueName)
+    case unassign(OperatorName, queue: QueueName)
+    /// A gateway added to an online queue comes online at once.
+    case addGateway(Gateway)
+    /// A gateway removed from an online queue is signed off first.
+    case removeGateway(GatewayID)
+}

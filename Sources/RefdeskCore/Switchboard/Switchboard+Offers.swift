@@ -1,0 +1,72 @@
+extension Switchboard {
+    /// Brings every new conversation's offers in line with who is routable now: offers to
+    /// operators who stopped being routable (or assigned) are withdrawn, and conversations
+    /// are offered by their queue's policy to whoever can take them. Runs after every event,
+    /// so a newly available operator, a freed least-busy slot or a delivered inbox message
+    /// is handled the same way.
+    mutating func reconcileOffers(at time: Timestamp) -> [Action] {
+        var actions: [Action] = []
+        for id in conversations.keys.sorted() {
+            guard var conversation = conversations[id], conversation.state == .new,
+                let queue = directory.queues[conversation.queue]
+            else { continue }
+            let before = conversation.offers
+            conversation.offers.removeAll { offer in
+                !(directory.isAssigned(offer.operator, to: conversation.queue) && isRoutable(offer.operator))
+            }
+            conversations[id] = conversation
+            switch queue.routing {
+            case .ringAll:
+                for op in directory.operators(assignedTo: queue.name) where !conversation.isOffered(to: op.name) {
+                    guard let jid = presence.resourceForNewChat(among: op.staffingJIDs) else { continue }
+                    conversation.offers.append(Offer(operator: op.name, jid: jid))
+                    actions.append(offerAction(conversation, to: op.name, at: jid))
+                }
+            case .leastBusy(let limit):
+                if conversation.offers.isEmpty, let (name, jid) = leastBusyOperator(of: queue.name, limit: limit) {
+                    conversation.offers = [Offer(operator: name, jid: jid)]
+                    lastTieWinner[queue.name] = name
+                    actions.append(offerAction(conversation, to: name, at: jid))
+                }
+            }
+            if conversation.offers == before {
+                conversations[id] = conversation
+            } else {
+                save(conversation)
+            }
+        }
+        return actions
+    }
+
+    private func offerAction(_ conversation: Conversation, to name: OperatorName, at jid: FullJID) -> Action {
+        .offerToOperator(name, jid: jid, conversation: conversation.id, patron: conversation.patron, messages: conversation.pending.map(\.text))
+    }
+
+    /// Open chats an operator carries: the ones they own and the least-busy offers waiting
+    /// for their answer (ring-all offers go to everyone, so they weigh nothing).
+    func load(of name: OperatorName) -> Int {
+        conversations.values.count { conversation in
+            switch conversation.state {
+            case .ongoing: return conversation.operator == name
+            case .new:
+                guard case .leastBusy = directory.queues[conversation.queue]?.routing else { return false }
+                return conversation.isOffered(to: name)
+            case .completed: return false
+            }
+        }
+    }
+
+    /// The routable operator with the fewest open chats below `limit`; among equals, the next
+    /// after the last one chosen (round-robin by name).
+    func leastBusyOperator(of queue: QueueName, limit: Int) -> (OperatorName, FullJID)? {
+        let candidates = directory.operators(assignedTo: queue).compactMap { op -> (name: OperatorName, jid: FullJID, load: Int)? in
+            guard let jid = presence.resourceForNewChat(among: op.staffingJIDs) else { return nil }
+            let load = load(of: op.name)
+            return load < limit ? (op.name, jid, load) : nil
+        }
+        guard let lowest = candidates.map(\.load).min() else { return nil }
+        let tied = candidates.filter { $0.load == lowest }
+        guard let chosen = lastTieWinner[queue].flatMap({ last in tied.first { $0.name > last } }) ?? tied.first else { return nil }
+        return (chosen.name, chosen.jid)
+    }
+}

@@ -1,0 +1,70 @@
+extension Switchboard {
+    mutating func handleOperatorMessage(from jid: FullJID, conversation id: ConversationID, body: String, at: Timestamp) -> [Action] {
+        guard let op = directory.operatorOwning(jid.bare) else {
+            return [.dropped(reason: "message from \(jid) for conversation \(id): \(jid.bare) is not a staffing JID")]
+        }
+        var text = body
+        if body.hasPrefix("//") {
+            text = String(body.dropFirst())
+        } else if body.hasPrefix("/") {
+            return handleCommand(body, from: jid, conversation: id)
+        }
+        guard let conversation = conversations[id] else {
+            return [.notifyOperator(jid: jid, conversation: id, text: "Chat \(id) is not open.")]
+        }
+        switch conversation.state {
+        case .new:
+            guard mayTake(conversation, op.name) else {
+                return [.notifyOperator(jid: jid, conversation: id, text: "Chat \(id) is offered to someone else.")]
+            }
+            if pingPong.record(.operator, in: id, at: at) { return cutOff(conversation, at: at) }
+            return take(conversation, by: op.name, text: text, at: at)
+        case .ongoing:
+            guard conversation.operator == op.name else {
+                let owner = conversation.operator?.rawValue ?? "Someone"
+                return [.notifyOperator(jid: jid, conversation: id, text: "\(owner) already has this chat.")]
+            }
+            if pingPong.record(.operator, in: id, at: at) { return cutOff(conversation, at: at) }
+            return [.sendToPatron(conversation.patron, conversation: id, text: text)]
+                + transcript(conversation, .operator(op.name), text, at: at)
+        case .completed:
+            return [.notifyOperator(jid: jid, conversation: id, text: "Chat \(id) is not open.")]
+        }
+    }
+
+    /// Ring-all: any operator of the queue may answer first. Least-busy: only the operator it
+    /// was offered to, or the balancing would mean nothing.
+    func mayTake(_ conversation: Conversation, _ name: OperatorName) -> Bool {
+        switch directory.queues[conversation.queue]?.routing {
+        case .leastBusy: conversation.isOffered(to: name)
+        case .ringAll, nil: conversation.isOffered(to: name) || directory.isAssigned(name, to: conversation.queue)
+        }
+    }
+
+    /// The first reply: the replier owns the chat and everyone else offered it hears who took it.
+    mutating func take(_ conversation: Conversation, by name: OperatorName, text: String, at: Timestamp) -> [Action] {
+        var taken = conversation
+        let others = taken.offers.filter { $0.operator != name }
+        taken.operator = name
+        taken.answeredAt = at
+        taken.offers = []
+        taken.pending = []
+        save(taken)
+        return [.sendToPatron(taken.patron, conversation: taken.id, text: text)]
+            + transcript(taken, .operator(name), text, at: at)
+            + others.map { .notifyOperator(jid: $0.jid, conversation: taken.id, text: "\(name) took this chat") }
+    }
+
+    /// Operator commands (transfer, close, canned replies, who, auto-logout, help) are not
+    /// implemented yet; every command gets the short help text unknown commands will get.
+    func handleCommand(_ body: String, from jid: FullJID, conversation: ConversationID) -> [Action] {
+        let name = body.dropFirst().prefix { !$0.isWhitespace }
+        return [
+            .notifyOperator(
+                jid: jid,
+                conversation: conversation,
+                text: "Unknown command /\(name). To send a message that starts with /, type it twice: //"
+            )
+        ]
+    }
+}

@@ -1,0 +1,105 @@
+extension Switchboard {
+    mutating func handlePatronMessage(_ message: PatronMessage) -> [Action] {
+        let at = message.receivedAt
+        let label = "message \(message.messageID) on gateway \(message.gatewayID)"
+        guard let gateway = directory.gateways[message.gatewayID] else {
+            return [.dropped(reason: "\(label): there is no such gateway")]
+        }
+        guard let queue = directory.queues[gateway.queue] else {
+            return [.dropped(reason: "\(label): its queue \(gateway.queue) does not exist")]
+        }
+        let address: String
+        switch directory.loopGuard.screenSender(message.sender, protocol: gateway.protocol) {
+        case .drop(let reason): return [.dropped(reason: "\(label): \(reason)")]
+        case .accept(let accepted): address = accepted
+        }
+        let patron = PatronID(gatewayID: gateway.id, address: address)
+        if let until = muted[patron], until > at {
+            return [.dropped(reason: "\(label): \(patron) is muted until \(until) after a ping-pong cut-off")]
+        }
+        if let open = openConversation(for: patron), pingPong.record(.patron, in: open.id, at: at) {
+            return cutOff(open, at: at)
+        }
+
+        var (open, actions) = continuingConversation(for: patron, at: at)
+        // Only a chat someone owns carries on while the queue is offline; anything else is
+        // an offline message (delivered into the waiting chat when the queue comes back).
+        if open?.state != .ongoing, !queueHasRoutableOperator(queue.name), !debouncer.isReportedOnline(queue.name) {
+            return actions + storeOffline(message, patron: patron, queue: queue)
+        }
+        if open == nil {
+            let started = makeConversation(patron: patron, queue: queue.name, at: at)
+            // The first message counts towards the ping-pong window too; alone it never trips it.
+            _ = pingPong.record(.patron, in: started.id, at: at)
+            open = started
+        }
+        guard var conversation = open else { return actions }
+        actions += transcript(conversation, .patron, message.body, at: at)
+        actions += relay(message.body, receivedAt: at, in: &conversation)
+        save(conversation)
+        return actions
+    }
+
+    /// The patron's open conversation, unless its owner has signed off on every resource:
+    /// then that conversation ends, and the message starts afresh with the queue.
+    mutating func continuingConversation(for patron: PatronID, at: Timestamp) -> (Conversation?, [Action]) {
+        guard let open = openConversation(for: patron) else { return (nil, []) }
+        guard open.state == .ongoing, ownerResource(of: open) == nil else { return (open, []) }
+        return (nil, end(open, at: at))
+    }
+
+    func ownerResource(of conversation: Conversation) -> FullJID? {
+        guard let name = conversation.operator, let owner = directory.operators[name] else { return nil }
+        return presence.resourceForOwnedChat(among: owner.staffingJIDs)
+    }
+
+    /// Passes a patron's text on: to the owner of an ongoing chat, or, while the chat is new,
+    /// to everyone it is offered to (and onto its pending list for later offers).
+    func relay(_ text: String, receivedAt: Timestamp, in conversation: inout Conversation) -> [Action] {
+        if conversation.state == .ongoing, let jid = ownerResource(of: conversation) {
+            return [.sendToOperator(jid: jid, conversation: conversation.id, text: text)]
+        }
+        conversation.pending.append(PendingMessage(text: text, receivedAt: receivedAt))
+        return conversation.offers.map { .sendToOperator(jid: $0.jid, conversation: conversation.id, text: text) }
+    }
+
+    /// Keeps a message for later and, once per offline spell, tells the patron the queue is offline.
+    mutating func storeOffline(_ message: PatronMessage, patron: PatronID, queue: QueueConfiguration) -> [Action] {
+        let entry = OfflineMessage(
+            id: nextOfflineMessageID,
+            queue: queue.name,
+            patron: patron,
+            text: message.body,
+            messageID: message.messageID,
+            sentAt: message.sentAt ?? message.receivedAt,
+            receivedAt: message.receivedAt
+        )
+        nextOfflineMessageID += 1
+        inbox.append(entry)
+        var actions: [Action] = [.storeOffline(entry)]
+        if autoReplied[queue.name, default: []].insert(patron).inserted, let reply = queue.offlineReply, !reply.isEmpty {
+            actions.append(.sendToPatron(patron, conversation: nil, text: reply))
+        }
+        return actions
+    }
+
+    /// Ends a conversation that looks like two programs answering each other, and mutes the
+    /// patron for the cool-down so the loop cannot restart at once. Nothing is sent to the
+    /// patron: that would only feed the loop.
+    mutating func cutOff(_ conversation: Conversation, at: Timestamp) -> [Action] {
+        let policy = directory.pingPong
+        muted[conversation.patron] = at + policy.cooldown
+        var actions = end(conversation, at: at)
+        let notice = "Chat \(conversation.id) was cut off: messages went back and forth faster than people type. "
+            + "Messages from this patron are ignored for \(MessageAge.describe(policy.cooldown))."
+        let recipients = ownerResource(of: conversation).map { [$0] } ?? conversation.offers.map(\.jid)
+        actions += recipients.map { .notifyOperator(jid: $0, conversation: conversation.id, text: notice) }
+        actions.append(
+            .dropped(
+                reason: "conversation \(conversation.id) cut off: more than \(policy.maximumMessages) messages "
+                    + "within \(policy.window.wholeMilliseconds) ms from both sides"
+            )
+        )
+        return actions
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Logging
+
+/// Runs all database work on one dedicated thread that owns the connection.
+///
+/// SQLite calls block (disk writes, fsync, busy waits); running them on Swift's cooperative pool —
+/// two threads on the target machines — would stall every other task. Async callers instead queue
+/// closures here and are resumed when the work is done.
+///
+/// Writes are group-committed: while one COMMIT (and its fsync) is in progress, new writes queue up;
+/// the thread then runs all of them, each in its own SAVEPOINT, and commits once. One fsync thus
+/// serves many writers, and a write returns only after the COMMIT that contains it, so "returned"
+/// means durable.
+public final class DatabaseExecutor: Sendable {
+    private let queue: WorkQueue
+    /// The database file, for error messages.
+    public let path: String
+
+    /// Opens the database (creating, checking and migrating it, see
+    /// `SQLiteConnection.openDatabase(at:migrations:logger:)`) on a new database thread, and waits for
+    /// the outcome so that a refused file fails here, at startup.
+    public init(path: String, migrations: [Migration], logger: Logger) throws {
+        let queue = WorkQueue()
+        self.queue = queue
+        self.path = path
+        let thread = Thread {
+            DatabaseExecutor.serve(path: path, migrations: migrations, queue: queue, logger: logger)
+        }
+        thread.name = "refdesk-database"
+        thread.start()
+        if case .failed(let error) = queue.waitForStartup() {
+            throw error
+        }
+    }
+
+    deinit {
+        queue.requestClose(waiter: nil)
+    }
+
+    /// Runs `body` on the database thread inside a transaction, grouped with other writes queued at
+    /// the same time. Each write runs in its own SAVEPOINT: when `body` throws, only its own changes are
+    /// undone and the error is thrown here, the rest of the group still commits. Returns after the
+    /// group's COMMIT, so the changes are durable.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let work = DatabaseWork(
+                kind: .write,
+                run: { connection in
+                    let value = try body(connection)
+                    return { commitError in
+                        if let commitError {
+                            continuation.resume(throwing: commitError)
+                        } else {
+                            continuation.resume(returning: value)
+                        }
+                    }
+                },
+                fail: { continuation.resume(throwing: $0) }
+            )
+            if !queue.submit(work) {
+                continuation.resume(throwing: DatabaseExecutorError.closed(path: path))
+            }
+        }
+    }
+
+    /// Runs `body` on the database thread in a read transaction (a consistent snapshot). The connection
+    /// is switched to `query_only` meanwhile, so a write slipped into a read fails loudly instead of
+    /// bypassing group commit.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let work = DatabaseWork(
+                kind: .read,
+                run: { connection in
+                    let value = try body(connection)
+                    return { transactionError in
+                        if let transactionError {
+                            continuation.resume(throwing: transactionError)
+                        } else {
+                            continuation.resume(returning: value)
+                        }
+                    }
+                },
+                fail: { continuation.resume(throwing: $0) }
+            )
+            if !queue.submit(work) {
+                continuation.resume(throwing: DatabaseExecutorError.closed(path: path))
+            }
+        }
+    }
+
+    /// Finishes all queued work, closes the connection (checkpointing the WAL) and ends the thread.
+    /// Work submitted afterwards fails with `DatabaseExecutorError.closed`.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.requestClose(waiter: continuation)
+        }
+    }
+
+    /// How many reads and writes are waiting for the database thread (a health signal: it should stay
+    /// near zero).
+    public var pendingWorkCount: Int { queue.pendingWorkCount }
+
+    /// Counters showing how well writes are being grouped.
+    public var statistics: DatabaseExecutorStatistics { queue.statistics }
+
+    // MARK: The database thread
+
+    private static func serve(path: String, migrations: [Migration], queue: WorkQueue, logger: Logger) {
+        let connection: SQLiteConnection
+        do {
+            connection = try SQLiteConnection.openDatabase(at: path, migrations: migrations, logger: logger)
+        } catch {
+            queue.reportStartup(.failed(error))
+            return
+        }
+        queue.reportStartup(.ready)
+        logger.debug("database opened", metadata: ["path": "\(path)"])
+
+        while true {
+            let batch = queue.nextBatch()
+            if !batch.writes.isEmpty {
+                runWriteGroup(batch.writes, on: connection, queue: queue, logger: logger)
+            }
+            for read in batch.reads {
+                runRead(read, on: connection, queue: queue)
+            }
+            if batch.shouldClose { break }
+        }
+
+        do {
+            try connection.close()
+        } catch {
+            logger.error("closing the database failed", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+        logger.debug("database closed", metadata: ["path": "\(path)"])
+        for waiter in queue.finishClose() {
+            waiter.resume()
+        }
+    }
+
+    private static func runWriteGroup(_ writes: [DatabaseWork], on connection: SQLiteConnection, queue: WorkQueue, logger: Logger) {
+        var remaining = writes[...]
+        while !remaining.isEmpty {
+            do {
+                try connection.execute("BEGIN IMMEDIATE")
+            } catch {
+                logger.error("could not begin a write transaction", metadata: ["path": "\(connection.path)", "error": "\(error)"])
+                for work in remaining { work.fail(error) }
+                return
+            }
+            var committable: [WorkDelivery] = []
+            var abandoned = false
+            while let work = remaining.popFirst() {
+                queue.record { $0.writes += 1 }
+                do {
+                    committable.append(try connection.savepoint { try work.run(connection) })
+                } catch {
+                    work.fail(error)
+                    if !connection.isInTransaction {
+                        // SQLite rolled back the whole transaction: the earlier writes of this group
+                        // are gone too. Tell their callers, and start a new group for the rest.
+                        let lost = DatabaseExecutorError.groupRolledBack(path: connection.path, cause: "\(error)")
+                        logger.error("a write group was rolled back", metadata: ["path": "\(connection.path)", "error": "\(error)"])
+                        for delivery in committable { delivery(lost) }
+                        committable.removeAll()
+                        abandoned = true
+                        break
+                    }
+                }
+            }
+            if abandoned { continue }
+            do {
+                try connection.execute("COMMIT")
+                queue.record { $0.commits += 1 }
+                for delivery in committable { delivery(nil) }
+            } catch {
+                logger.error("committing a write group failed", metadata: ["path": "\(connection.path)", "error": "\(error)"])
+                connection.rollbackIfOpen()
+                for delivery in committable { delivery(error) }
+            }
+        }
+    }
+
+    private static func runRead(_ work: DatabaseWork, on connection: SQLiteConnection, queue: WorkQueue) {
+        queue.record { $0.reads += 1 }
+        do {
+            try connection.execute("PRAGMA query_only = ON")
+            defer { try? connection.execute("PRAGMA query_only = OFF") }
+            let delivery = try connection.transaction(.deferred) { try work.run(connection) }
+            delivery(nil)
+        } catch {
+            work.fail(error)
+        }
+    }
+}

@@ -1,0 +1,149 @@
+/// The router's database: configuration (queues, operators, gateways), conversations and their
+/// history, the offline inbox, and the durable outbox towards the bridges.
+///
+/// Times are integers: milliseconds since the Unix epoch, as in the bridge protocol.
+/// Configuration rows refer to queues and operators by name (renames cascade), so the rows read like
+/// the admin API that fills them; history (`conversations`, `messages`) keeps plain names and no
+/// foreign key to configuration, so deleting a queue never deletes a library's records.
+public enum RouterSchema {
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "initial router schema", sql: version1),
+    ]
+
+    static let version1 = """
+        CREATE TABLE queues (
+            id                INTEGER PRIMARY KEY,
+            name              TEXT NOT NULL UNIQUE,
+            routing_policy    TEXT NOT NULL CHECK (routing_policy IN ('ring-all', 'least-busy')),
+            chat_limit        INTEGER NOT NULL CHECK (chat_limit >= 0),
+            offline_reply     TEXT NOT NULL DEFAULT '',
+            keeps_transcripts INTEGER NOT NULL DEFAULT 1 CHECK (keeps_transcripts IN (0, 1))
+        );
+
+        CREATE TABLE operators (
+            id            INTEGER PRIMARY KEY,
+            name          TEXT NOT NULL UNIQUE,
+            role          TEXT NOT NULL CHECK (role IN ('admin', 'operator')),
+            password_hash TEXT
+        );
+
+        CREATE TABLE staffing_jids (
+            jid      TEXT PRIMARY KEY,
+            operator TEXT NOT NULL REFERENCES operators(name) ON DELETE CASCADE ON UPDATE CASCADE
+        );
+        CREATE INDEX staffing_jids_by_operator ON staffing_jids(operator);
+
+        CREATE TABLE assignments (
+            operator TEXT NOT NULL REFERENCES operators(name) ON DELETE CASCADE ON UPDATE CASCADE,
+            queue    TEXT NOT NULL REFERENCES queues(name) ON DELETE CASCADE ON UPDATE CASCADE,
+            PRIMARY KEY (operator, queue)
+        ) WITHOUT ROWID;
+        CREATE INDEX assignments_by_queue ON assignments(queue);
+
+        CREATE TABLE gateways (
+            id                  INTEGER PRIMARY KEY,
+            protocol            TEXT NOT NULL,
+            queue               TEXT NOT NULL REFERENCES queues(name) ON DELETE RESTRICT ON UPDATE CASCADE,
+            username            TEXT NOT NULL,
+            normalised_username TEXT NOT NULL,
+            secret              TEXT NOT NULL DEFAULT '',
+            created_at          INTEGER NOT NULL,
+            UNIQUE (protocol, normalised_username)
+        );
+        CREATE INDEX gateways_by_queue ON gateways(queue);
+
+        CREATE TABLE patrons (
+            id            INTEGER PRIMARY KEY,
+            gateway_id    INTEGER NOT NULL REFERENCES gateways(id) ON DELETE CASCADE,
+            address       TEXT NOT NULL,
+            first_seen_at INTEGER NOT NULL,
+            last_seen_at  INTEGER NOT NULL,
+            UNIQUE (gateway_id, address)
+        );
+
+        CREATE TABLE conversations (
+            id          INTEGER PRIMARY KEY,
+            queue       TEXT NOT NULL,
+            gateway_id  INTEGER REFERENCES gateways(id) ON DELETE SET NULL,
+            patron      TEXT NOT NULL,
+            state       TEXT NOT NULL CHECK (state IN ('new', 'ongoing', 'completed')),
+            operator    TEXT,
+            started_at  INTEGER NOT NULL,
+            answered_at INTEGER,
+            ended_at    INTEGER
+        );
+        CREATE INDEX conversations_open ON conversations(state) WHERE state <> 'completed';
+        CREATE INDEX conversations_by_patron ON conversations(gateway_id, patron);
+        CREATE INDEX conversations_by_queue ON conversations(queue, started_at);
+
+        CREATE TABLE messages (
+            id              INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            direction       TEXT NOT NULL CHECK (direction IN ('in', 'out', 'note')),
+            sender          TEXT NOT NULL,
+            body            TEXT NOT NULL,
+            message_id      TEXT,
+            at              INTEGER NOT NULL
+        );
+        CREATE INDEX messages_by_conversation ON messages(conversation_id, id);
+
+        CREATE TABLE offline_inbox (
+            id          INTEGER PRIMARY KEY,
+            queue       TEXT NOT NULL REFERENCES queues(name) ON DELETE CASCADE ON UPDATE CASCADE,
+            gateway_id  INTEGER NOT NULL REFERENCES gateways(id) ON DELETE CASCADE,
+            patron      TEXT NOT NULL,
+            body        TEXT NOT NULL,
+            message_id  TEXT,
+            sent_at     INTEGER,
+            received_at INTEGER NOT NULL
+        );
+        CREATE INDEX offline_inbox_by_queue ON offline_inbox(queue, id);
+        CREATE INDEX offline_inbox_by_gateway ON offline_inbox(gateway_id);
+
+        CREATE TABLE auto_replies (
+            queue      TEXT NOT NULL REFERENCES queues(name) ON DELETE CASCADE ON UPDATE CASCADE,
+            gateway_id INTEGER NOT NULL REFERENCES gateways(id) ON DELETE CASCADE,
+            patron     TEXT NOT NULL,
+            spell      INTEGER NOT NULL,
+            PRIMARY KEY (queue, gateway_id, patron, spell)
+        ) WITHOUT ROWID;
+        CREATE INDEX auto_replies_by_gateway ON auto_replies(gateway_id);
+
+        CREATE TABLE seen_ids (
+            id TEXT PRIMARY KEY,
+            at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX seen_ids_by_age ON seen_ids(at);
+
+        CREATE TABLE outbox (
+            seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+            id              TEXT NOT NULL UNIQUE,
+            protocol        TEXT NOT NULL,
+            gateway_id      INTEGER NOT NULL REFERENCES gateways(id) ON DELETE CASCADE,
+            recipient       TEXT NOT NULL,
+            body            TEXT NOT NULL,
+            conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,
+            created_at      INTEGER NOT NULL
+        );
+        CREATE INDEX outbox_by_protocol ON outbox(protocol, seq);
+        CREATE INDEX outbox_by_gateway ON outbox(gateway_id);
+        CREATE INDEX outbox_by_conversation ON outbox(conversation_id);
+
+        CREATE TABLE delivery_reports (
+            id         INTEGER PRIMARY KEY,
+            message_id TEXT NOT NULL,
+            status     TEXT NOT NULL,
+            reason     TEXT,
+            at         INTEGER NOT NULL
+        );
+        CREATE INDEX delivery_reports_by_message ON delivery_reports(message_id, id);
+
+        CREATE TABLE subscriptions (
+            local_jid   TEXT NOT NULL,
+            contact_jid TEXT NOT NULL,
+            state       TEXT NOT NULL CHECK (state IN ('none', 'to', 'from', 'both')),
+            PRIMARY KEY (local_jid, contact_jid)
+        ) WITHOUT ROWID;
+        CREATE INDEX subscriptions_by_contact ON subscriptions(contact_jid);
+        """
+}

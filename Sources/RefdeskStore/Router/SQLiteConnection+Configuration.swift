@@ -1,0 +1,113 @@
+/// Queues, operators, their XMPP addresses and assignments: the configuration the admin API edits.
+extension SQLiteConnection {
+    // MARK: Queues
+
+    public func insertQueue(_ queue: QueueRecord) throws {
+        try run(
+            "INSERT INTO queues (name, routing_policy, chat_limit, offline_reply, keeps_transcripts) VALUES (?, ?, ?, ?, ?)",
+            queue.name, queue.routingPolicy.rawValue, queue.chatLimit, queue.offlineReply, queue.keepsTranscripts
+        )
+    }
+
+    /// Replaces the settings of the queue named `queue.name`.
+    public func updateQueue(_ queue: QueueRecord) throws {
+        try run(
+            "UPDATE queues SET routing_policy = ?, chat_limit = ?, offline_reply = ?, keeps_transcripts = ? WHERE name = ?",
+            queue.routingPolicy.rawValue, queue.chatLimit, queue.offlineReply, queue.keepsTranscripts, queue.name
+        )
+        guard changes == 1 else { throw StoreError.notFound(table: "queues", key: "'\(queue.name)'") }
+    }
+
+    public func allQueues() throws -> [QueueRecord] {
+        try query("SELECT name, routing_policy, chat_limit, offline_reply, keeps_transcripts FROM queues ORDER BY name") { row in
+            QueueRecord(
+                name: try row.string(0),
+                routingPolicy: try .decode(try row.string(1), table: "queues", column: "routing_policy"),
+                chatLimit: try row.int(2),
+                offlineReply: try row.string(3),
+                keepsTranscripts: try row.bool(4)
+            )
+        }
+    }
+
+    /// Deletes a queue with its assignments, offline inbox and auto-reply marks. Refused while gateways
+    /// still deliver to it, since their patrons would be left with nowhere to go.
+    /// - Returns: `false` when there was no such queue.
+    @discardableResult
+    public func deleteQueue(name: String) throws -> Bool {
+        let gatewayCount = try queryFirst("SELECT count(*) FROM gateways WHERE queue = ?", name) { try $0.int(0) } ?? 0
+        guard gatewayCount == 0 else {
+            throw StoreError.queueHasGateways(queue: name, gatewayCount: gatewayCount)
+        }
+        try run("DELETE FROM queues WHERE name = ?", name)
+        return changes == 1
+    }
+
+    // MARK: Operators
+
+    public func insertOperator(_ record: OperatorRecord) throws {
+        try run("INSERT INTO operators (name, role, password_hash) VALUES (?, ?, ?)", record.name, record.role.rawValue, record.passwordHash)
+    }
+
+    public func allOperators() throws -> [OperatorRecord] {
+        try query("SELECT name, role, password_hash FROM operators ORDER BY name") { row in
+            OperatorRecord(
+                name: try row.string(0),
+                role: try .decode(try row.string(1), table: "operators", column: "role"),
+                passwordHash: row.optionalString(2)
+            )
+        }
+    }
+
+    /// Deletes an operator with their staffing JIDs and assignments.
+    @discardableResult
+    public func deleteOperator(name: String) throws -> Bool {
+        try run("DELETE FROM operators WHERE name = ?", name)
+        return changes == 1
+    }
+
+    // MARK: Staffing JIDs
+
+    /// Fails with a constraint violation when the JID already belongs to an operator: a message from
+    /// that address must identify exactly one person.
+    public func insertStaffingJID(_ record: StaffingJIDRecord) throws {
+        try run("INSERT INTO staffing_jids (jid, operator) VALUES (?, ?)", record.jid, record.operatorName)
+    }
+
+    /// The JIDs of one operator, or of everyone when `operatorName` is `nil`.
+    public func staffingJIDs(operatorName: String? = nil) throws -> [StaffingJIDRecord] {
+        let map = { (row: SQLiteRow) in StaffingJIDRecord(jid: try row.string(0), operatorName: try row.string(1)) }
+        if let operatorName {
+            return try query("SELECT jid, operator FROM staffing_jids WHERE operator = ? ORDER BY jid", operatorName, row: map)
+        }
+        return try query("SELECT jid, operator FROM staffing_jids ORDER BY operator, jid", row: map)
+    }
+
+    @discardableResult
+    public func deleteStaffingJID(_ jid: String) throws -> Bool {
+        try run("DELETE FROM staffing_jids WHERE jid = ?", jid)
+        return changes == 1
+    }
+
+    // MARK: Assignments
+
+    /// Assigns an operator to a queue; assigning twice is harmless.
+    public func insertAssignment(_ record: AssignmentRecord) throws {
+        try run("INSERT OR IGNORE INTO assignments (operator, queue) VALUES (?, ?)", record.operatorName, record.queueName)
+    }
+
+    /// The assignments of one queue, or all of them when `queueName` is `nil`.
+    public func assignments(queueName: String? = nil) throws -> [AssignmentRecord] {
+        let map = { (row: SQLiteRow) in AssignmentRecord(operatorName: try row.string(0), queueName: try row.string(1)) }
+        if let queueName {
+            return try query("SELECT operator, queue FROM assignments WHERE queue = ? ORDER BY operator", queueName, row: map)
+        }
+        return try query("SELECT operator, queue FROM assignments ORDER BY queue, operator", row: map)
+    }
+
+    @discardableResult
+    public func deleteAssignment(_ record: AssignmentRecord) throws -> Bool {
+        try run("DELETE FROM assignments WHERE operator = ? AND queue = ?", record.operatorName, record.queueName)
+        return changes == 1
+    }
+}

@@ -1,0 +1,40 @@
+/// A bridge's spool: a small database that lets a bridge accept messages from the outside network
+/// (and acknowledge them there) while the router is down, and hold the router's outbound messages until
+/// the outside network took them.
+///
+/// Times are milliseconds since the Unix epoch.
+public enum SpoolSchema {
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "initial spool schema", sql: version1),
+    ]
+
+    static let version1 = """
+        CREATE TABLE pending (
+            seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+            id         TEXT NOT NULL UNIQUE,
+            payload    BLOB NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE forwarded_ids (
+            id TEXT PRIMARY KEY,
+            at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX forwarded_ids_by_age ON forwarded_ids(at);
+
+        CREATE TABLE outbound (
+            seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+            id              TEXT NOT NULL UNIQUE,
+            gateway_id      INTEGER NOT NULL,
+            recipient       TEXT NOT NULL,
+            body            TEXT NOT NULL,
+            state           TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'failed')),
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            last_error      TEXT,
+            created_at      INTEGER NOT NULL
+        );
+        CREATE INDEX outbound_due ON outbound(next_attempt_at, seq) WHERE state = 'queued';
+        CREATE INDEX outbound_finished ON outbound(created_at) WHERE state <> 'queued';
+        """
+}

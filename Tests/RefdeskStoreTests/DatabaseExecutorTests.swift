@@ -1,0 +1,194 @@
+import Foundation
+import RefdeskStore
+import Testing
+
+@Suite("Database executor and group commit")
+struct DatabaseExecutorTests {
+    private static let counterSchema = [
+        Migration(version: 1, name: "rows", sql: "CREATE TABLE rows (id INTEGER PRIMARY KEY, label TEXT NOT NULL UNIQUE);"),
+    ]
+
+    private func open(_ path: String) throws -> DatabaseExecutor {
+        try DatabaseExecutor(path: path, migrations: Self.counterSchema, logger: quietLogger)
+    }
+
+    private struct Refused: Error, Equatable {
+        let label: String
+    }
+
+    @Test("a write returns its body's value and a later read sees it")
+    func writeThenRead() async throws {
+        let scratch = try ScratchDirectory()
+        let executor = try open(scratch.path("basic.sqlite"))
+        let id = try await executor.write { connection in
+            try connection.run("INSERT INTO rows (label) VALUES (?)", "first")
+            return connection.lastInsertRowID
+        }
+        let label = try await executor.read { connection in
+            try connection.queryFirst("SELECT label FROM rows WHERE id = ?", id) { try $0.string(0) }
+        }
+        #expect(label == "first")
+        await executor.close()
+    }
+
+    @Test("200 concurrent writes are all durable and visible after close and re-open")
+    func concurrentWritesAreDurable() async throws {
+        let scratch = try ScratchDirectory()
+        let path = scratch.path("concurrent.sqlite")
+        let executor = try open(path)
+        try await withThrowingDiscardingTaskGroup { group in
+            for index in 0..<200 {
+                group.addTask {
+                    try await executor.write { connection in
+                        try connection.run("INSERT INTO rows (label) VALUES (?)", "row-\(index)")
+                    }
+                }
+            }
+        }
+        let statistics = executor.statistics
+        #expect(statistics.writes == 200)
+        #expect(statistics.commits <= 200)
+        await executor.close()
+
+        let reopened = try open(path)
+        let labels = try await reopened.read { connection in
+            try connection.query("SELECT label FROM rows") { try $0.string(0) }
+        }
+        #expect(Set(labels) == Set((0..<200).map { "row-\($0)" }))
+        await reopened.close()
+    }
+
+    @Test("writes queued during a commit share one COMMIT, and a failing one rolls back only itself")
+    func failingWriteInsideAGroup() async throws {
+        let scratch = try ScratchDirectory()
+        let path = scratch.path("group.sqlite")
+        let executor = try open(path)
+        let queuedBehindGate = 11
+
+        // The gate write holds the database thread until the others are queued, so they form one group.
+        async let gate: Void = executor.write { connection in
+            let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+            while executor.pendingWorkCount < queuedBehindGate && ContinuousClock.now < deadline {
+                usleep(1000)
+            }
+            try connection.run("INSERT INTO rows (label) VALUES (?)", "gate")
+        }
+        #expect(try await eventually { executor.statistics.writes == 1 })
+
+        let outcomes = await withTaskGroup(of: (String, Result<Void, any Error>).self) { group in
+            for index in 0..<queuedBehindGate {
+                let label = index == 5 ? "doomed" : "group-\(index)"
+                group.addTask {
+                    do {
+                        try await executor.write { connection in
+                            try connection.run("INSERT INTO rows (label) VALUES (?)", label)
+                            if label == "doomed" { throw Refused(label: label) }
+                        }
+                        return (label, .success(()))
+                    } catch {
+                        return (label, .failure(error))
+                    }
+                }
+            }
+            var outcomes: [String: Result<Void, any Error>] = [:]
+            for await (label, outcome) in group { outcomes[label] = outcome }
+            return outcomes
+        }
+        try await gate
+
+        #expect(executor.statistics.commits == 2, "the gate's group, then one group for all eleven")
+        #expect(executor.statistics.writes == 12)
+        for (label, outcome) in outcomes {
+            switch outcome {
+            case .success:
+                #expect(label != "doomed")
+            case .failure(let error):
+                #expect(label == "doomed")
+                #expect(error as? Refused == Refused(label: "doomed"))
+            }
+        }
+        await executor.close()
+
+        let reopened = try open(path)
+        let labels = try await reopened.read { connection in
+            try connection.query("SELECT label FROM rows ORDER BY label") { try $0.string(0) }
+        }
+        #expect(labels.count == 11)
+        #expect(!labels.contains("doomed"))
+        #expect(labels.contains("gate"))
+        await reopened.close()
+    }
+
+    @Test("a constraint violation fails only its own write")
+    func constraintViolationIsPerWrite() async throws {
+        let scratch = try ScratchDirectory()
+        let executor = try open(scratch.path("constraint.sqlite"))
+        try await executor.write { try $0.run("INSERT INTO rows (label) VALUES ('taken')") }
+        let error = await #expect(throws: SQLiteError.self) {
+            try await executor.write { try $0.run("INSERT INTO rows (label) VALUES ('taken')") }
+        }
+        #expect(error?.isConstraintViolation == true)
+        try await executor.write { try $0.run("INSERT INTO rows (label) VALUES ('free')") }
+        let count = try await executor.read { try $0.queryFirst("SELECT count(*) FROM rows") { try $0.int(0) } }
+        #expect(count == 2)
+        await executor.close()
+    }
+
+    @Test("a read cannot write: it would bypass group commit")
+    func readsAreReadOnly() async throws {
+        let scratch = try ScratchDirectory()
+        let executor = try open(scratch.path("readonly.sqlite"))
+        let error = await #expect(throws: SQLiteError.self) {
+            try await executor.read { try $0.run("INSERT INTO rows (label) VALUES ('sneaky')") }
+        }
+        #expect(error?.message.contains("readonly") == true)
+        try await executor.write { try $0.run("INSERT INTO rows (label) VALUES ('proper')") }
+        let labels = try await executor.read { try $0.query("SELECT label FROM rows") { try $0.string(0) } }
+        #expect(labels == ["proper"])
+        await executor.close()
+    }
+
+    @Test("close finishes the work already queued, then refuses new work")
+    func closeDrainsThenRefuses() async throws {
+        let scratch = try ScratchDirectory()
+        let path = scratch.path("close.sqlite")
+        let executor = try open(path)
+        let closing = Flag()
+        // The gate holds the database thread until close() is about to be called with five writes queued.
+        async let gate: Void = executor.write { connection in
+            let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+            while !closing.isSet && ContinuousClock.now < deadline { usleep(1000) }
+            usleep(20_000)
+            try connection.run("INSERT INTO rows (label) VALUES ('gate')")
+        }
+        #expect(try await eventually { executor.statistics.writes == 1 })
+        async let queued: Void = withThrowingDiscardingTaskGroup { group in
+            for index in 0..<5 {
+                group.addTask { try await executor.write { try $0.run("INSERT INTO rows (label) VALUES (?)", "queued-\(index)") } }
+            }
+        }
+        #expect(try await eventually { executor.pendingWorkCount == 5 })
+        closing.set()
+        await executor.close()
+        try await gate
+        try await queued
+
+        await #expect(throws: DatabaseExecutorError.closed(path: path)) {
+            try await executor.write { try $0.run("INSERT INTO rows (label) VALUES ('late')") }
+        }
+        let reopened = try open(path)
+        let count = try await reopened.read { try $0.queryFirst("SELECT count(*) FROM rows") { try $0.int(0) } }
+        #expect(count == 6)
+        await reopened.close()
+    }
+
+    @Test("a refused database fails the executor's initialiser")
+    func refusedDatabaseFailsInit() throws {
+        let scratch = try ScratchDirectory()
+        let path = scratch.path("garbage.sqlite")
+        try Data(repeating: 0xAB, count: 2048).write(to: URL(fileURLWithPath: path))
+        #expect(throws: DatabaseOpenError.self) {
+            _ = try open(path)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/// Paces sends so that a rate class's moving average never falls to a level where the server
+/// warns, drops messages or disconnects.
+///
+/// OSCAR servers keep, per rate class, a level: the average milliseconds between SNACs over
+/// the last `windowSize` SNACs. Each SNAC updates it as
+/// `level = min(max, (level × (window − 1) + elapsed) / window)`, where `elapsed` is the time
+/// since the previous SNAC. A sender that lets the level fall below `limitLevel` has its
+/// SNACs silently dropped, and below `disconnectLevel` it is disconnected.
+///
+/// This limiter mirrors that computation and delays each send just long enough that the level
+/// after the send stays at or above the class's clear level (which is above its alert level),
+/// so the server never even warns. It holds no clock: callers pass the current instant, which
+/// keeps it deterministic under test.
+public struct RateLimiter<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
+    public let rateClass: RateClass
+    /// The level (ms) as the server computed it after the last recorded send.
+    public private(set) var level: Int
+    private var lastEvent: Instant
+
+    /// Starts from the level the server reported at `now` (when the 0x01/0x07 reply arrived).
+    public init(rateClass: RateClass, now: Instant) {
+        self.rateClass = rateClass
+        self.level = Self.bounded(min(rateClass.currentLevel, rateClass.maxLevel))
+        self.lastEvent = now
+    }
+
+    /// Levels beyond this (about 2.8 hours between SNACs) are treated as this, so values a
+    /// server sends cannot overflow the arithmetic.
+    static var maximumLevel: Int { 10_000_000 }
+    /// Windows beyond this are treated as this, for the same reason.
+    static var maximumWindow: Int { 10_000 }
+
+    private static func bounded(_ value: UInt32) -> Int {
+        min(Int(value), maximumLevel)
+    }
+
+    private var window: Int { min(max(1, Int(rateClass.windowSize)), Self.maximumWindow) }
+    private var maxLevel: Int { Self.bounded(rateClass.maxLevel) }
+
+    /// The level every send must keep: the clear level, so the class is never in alert.
+    /// It cannot exceed the maximum the level is capped at.
+    public var floorLevel: Int {
+        min(Self.bounded(max(rateClass.clearLevel, rateClass.alertLevel)), maxLevel)
+    }
+
+    /// How long to wait from `now` so that a send then keeps the level at or above
+    /// `floorLevel`; zero when sending immediately is safe.
+    public func delayBeforeNextSend(now: Instant) -> Duration {
+        // Solve (level × (w − 1) + elapsed) / w ≥ floor for elapsed.
+        let requiredElapsed = floorLevel * window - level * (window - 1)
+        let shortfall = requiredElapsed - milliseconds(from: lastEvent, to: now)
+        return shortfall > 0 ? .milliseconds(shortfall) : .zero
+    }
+
+    /// The level a send at `now` would produce.
+    public func levelAfterSend(at now: Instant) -> Int {
+        let elapsed = milliseconds(from: lastEvent, to: now)
+        let updated = (level * (window - 1) + elapsed) / window
+        return min(updated, maxLevel)
+    }
+
+    /// Records a send at `now`, updating the level as the server will.
+    public mutating func recordSend(at now: Instant) {
+        level = levelAfterSend(at: now)
+        if lastEvent < now {
+            lastEvent = now
+        }
+    }
+
+    private func milliseconds(from start: Instant, to end: Instant) -> Int {
+        guard start < end else { return 0 }
+        let components = start.duration(to: end).components
+        // Anything longer than a window of maximum levels refills the class completely.
+        let cap = Int64(Self.maximumLevel * Self.maximumWindow)
+        guard components.seconds < cap / 1000 else { return Int(cap) }
+        return Int(components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000)
+    }
+}

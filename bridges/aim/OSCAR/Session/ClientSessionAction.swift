@@ -1,0 +1,31 @@
+/// What the I/O layer must do after feeding the session an event.
+public enum ClientSessionAction: Sendable, Hashable {
+    /// Write this frame to the current connection.
+    case send(FLAPFrame)
+    /// Stop reading the authorization connection, close it, and connect to the BOS server;
+    /// report the outcome with `connectionEstablished()` or `connectionClosed()`.
+    case connectBOS(host: String, port: Int, cookie: [UInt8])
+    /// The session is signed on and will now receive IMs.
+    case online
+    /// Pass an IM on. `text` is plain text (HTML removed); `sentAt` is seconds since 1970
+    /// for stored messages; `offline` marks messages stored while this client was away
+    /// (those carrying a send time), which the bridge may want to label as late.
+    case deliverIncoming(from: ScreenName, text: String, sentAt: UInt32?, offline: Bool)
+    /// The rate classes arrived; pace ICBM sends with `RateLimiter` from the matching class.
+    case rateLimitsReceived(RateParametersReply)
+    /// The server accepted the IM sent with this cookie.
+    case messageAccepted(cookie: UInt64)
+    /// The server refused the IM sent with this cookie (nil if it could not be matched),
+    /// e.g. `SNACError.recipientNotLoggedIn`.
+    case messageRejected(cookie: UInt64?, error: SNACError)
+    /// A watched screen name came online or changed state.
+    case buddyOnline(ScreenName)
+    /// A watched screen name went offline.
+    case buddyOffline(ScreenName)
+    /// A SNAC that should have been understood was malformed and was skipped; the session
+    /// carries on because one bad message must not cost every patron their chat.
+    case discardedMalformed(family: UInt16, subtype: UInt16, error: OSCARDecodingError)
+    /// The session is over; close the connection. Reconnect later only if `retryable`, and
+    /// then with capped backoff since servers limit logins per address.
+    case failed(SessionFailure, retryable: Bool)
+}
