@@ -28,6 +28,7 @@ let nio: [Target.Dependency] = [
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let signals: Target.Dependency = .product(name: "UnixSignals", package: "swift-service-lifecycle")
 
 let package = Package(
     name: "refdesk",
@@ -67,23 +68,23 @@ let package = Package(
         ),
 
         // Daemons.
-        .executableTarget(name: "refdesk-router", dependencies: ["RouterService", "DaemonSupport", argumentParser, logging, lifecycle], swiftSettings: swiftSettings),
+        .executableTarget(name: "refdesk-router", dependencies: ["RouterService", "DaemonSupport", argumentParser, logging, lifecycle, signals], swiftSettings: swiftSettings),
         .executableTarget(
             name: "refdesk-twilio",
-            dependencies: ["TwilioGateway", "BridgeTransport", "DaemonSupport", argumentParser, logging, lifecycle],
+            dependencies: ["TwilioGateway", "BridgeTransport", "DaemonSupport", argumentParser, logging, lifecycle, signals],
             path: "bridges/twilio/refdesk-twilio",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "refdesk-aim",
-            dependencies: ["OSCAR", "BridgeTransport", "DaemonSupport", argumentParser, logging, lifecycle],
+            dependencies: ["OSCAR", "BridgeTransport", "DaemonSupport", argumentParser, logging, lifecycle, signals],
             path: "bridges/aim/refdesk-aim",
             swiftSettings: swiftSettings
         ),
         // A scriptable bridge for tests: JSON lines on stdin/stdout stand in for a network.
         .executableTarget(
             name: "refdesk-testbridge",
-            dependencies: ["BridgeTransport", "DaemonSupport", argumentParser, logging, lifecycle],
+            dependencies: ["BridgeTransport", "DaemonSupport", argumentParser, logging, lifecycle, signals],
             path: "Tests/Peers/refdesk-testbridge",
             swiftSettings: swiftSettings
         ),
@@ -91,7 +92,7 @@ let package = Package(
         // Unit tests.
         .testTarget(name: "RefdeskCoreTests", dependencies: ["RefdeskCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BridgeProtocolTests", dependencies: ["BridgeProtocol"], swiftSettings: swiftSettings),
-        .testTarget(name: "RefdeskStoreTests", dependencies: ["RefdeskStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RefdeskStoreTests", dependencies: ["RefdeskStore", logging], swiftSettings: swiftSettings),
         .testTarget(name: "DaemonSupportTests", dependencies: ["DaemonSupport", logging], swiftSettings: swiftSettings),
         .testTarget(name: "XMPPTests", dependencies: ["XMPP"], swiftSettings: swiftSettings),
         .testTarget(name: "OSCARTests", dependencies: ["OSCAR"], swiftSettings: swiftSettings),

@@ -51,8 +51,8 @@ public struct BridgeConnector: Service {
     }
 
     public func run() async throws {
-        var backoff = Backoff()
         await cancelWhenGracefulShutdown {
+            var backoff = Backoff()
             while !Task.isCancelled {
                 let reason = await connectOnce(resetting: &backoff)
                 guard !Task.isCancelled else { break }
@@ -114,4 +114,8 @@ public struct BridgeConnector: Service {
             return "connection failed: \(error)"
         }
     }
+}
+
+extension BridgeConnector: CustomStringConvertible {
+    public var description: String { "BridgeConnector(\(configuration.protocolName) → \(configuration.socketPath))" }
 }

@@ -264,3 +264,7 @@ extension BridgeMessage {
         }
     }
 }
+
+extension BridgeListener: CustomStringConvertible {
+    public var description: String { "BridgeListener(\(configuration.socketPath))" }
+}

@@ -22,11 +22,13 @@ public struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
         guard let provider = channel as? any SocketOptionProvider else {
             throw PeerCredentialsError.unsupportedChannel
         }
-        let value: ucred = try await provider.unsafeGetSocketOption(
+        // `struct ucred { pid_t pid; uid_t uid; gid_t gid; }` (Glibc hides the struct behind _GNU_SOURCE; a
+        // homogeneous tuple has the same layout).
+        let value: (Int32, UInt32, UInt32) = try await provider.unsafeGetSocketOption(
             level: SocketOptionLevel(SOL_SOCKET),
             name: SocketOptionName(SO_PEERCRED)
         ).get()
-        return PeerCredentials(pid: value.pid, uid: value.uid, gid: value.gid)
+        return PeerCredentials(pid: value.0, uid: value.1, gid: value.2)
     }
 }
 

@@ -1,1 +1,89 @@
-print("placeholder")
+// refdesk-router: owns refdesk's state and decisions; bridges connect to it over a Unix socket.
+
+import ArgumentParser
+import BridgeTransport
+import DaemonSupport
+import Logging
+import RouterService
+import ServiceLifecycle
+import UnixSignals
+
+@main
+struct RouterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refdesk-router",
+        abstract: "Routes patrons' SMS and AIM messages to librarians on XMPP.",
+        discussion: """
+            Reads its settings from a TOML file (see config/router.example.toml), keeps all state in one SQLite \
+            database, and serves bridges (refdesk-twilio, refdesk-aim) on a Unix socket. Logs go to stderr, one event \
+            per line with a syslog priority prefix, for journald. SIGTERM or SIGINT stops it cleanly.
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "The configuration file.")
+    var config: String = "/etc/refdesk/router.toml"
+
+    @Flag(help: "Check the configuration file and exit.")
+    var checkConfig = false
+
+    func run() async throws {
+        let settings: RouterConfiguration
+        do {
+            settings = try RouterConfiguration.load(path: config)
+        } catch {
+            FileOutput.standardError("refdesk-router: \(error)")
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        if checkConfig {
+            FileOutput.standardOutput("\(config): ok")
+            return
+        }
+        JournalLogHandler.bootstrap(level: settings.logLevel)
+        let logger = Logger(label: "refdesk-router")
+        let notifier = SystemdNotifier.fromProcessEnvironment()
+
+        let router: Router
+        do {
+            router = try await Router.open(configuration: settings, logger: logger)
+        } catch {
+            logger.critical("cannot open the database", metadata: ["path": "\(settings.databasePath)", "error": "\(error)"])
+            throw ExitCode(1)
+        }
+
+        var listenerConfiguration = BridgeListenerConfiguration(
+            socketPath: settings.bridgeSocket,
+            peerPolicy: PeerPolicy(allowedUIDs: settings.allowedUIDs, allowedGIDs: settings.allowedGIDs)
+        )
+        listenerConfiguration.socketMode = settings.bridgeSocketMode
+        do {
+            listenerConfiguration.inheritedDescriptor = try SocketActivation.listenFileDescriptors().first?.fileDescriptor
+        } catch {
+            logger.critical("cannot take the socket from systemd", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        let listener = BridgeListener(
+            configuration: listenerConfiguration,
+            acceptor: RouterBridgeAcceptor(router: router),
+            logger: logger,
+            onListening: { try? notifier.ready(status: "serving bridges on \(settings.bridgeSocket)") }
+        )
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: listener), .init(service: RouterClock(router: router))],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("stopping after a failure", metadata: ["error": "\(error)"])
+            try? notifier.stopping()
+            await router.close()
+            throw ExitCode(1)
+        }
+        try? notifier.stopping()
+        await router.close()
+        logger.info("stopped")
+    }
+}

@@ -26,6 +26,7 @@ public struct QueueRecord: Sendable, Equatable {
     }
 }
 
+/// What an operator may do: admins also manage configuration through the admin API.
 public enum OperatorRole: String, Sendable, CaseIterable {
     case admin
     case `operator`

@@ -34,6 +34,7 @@ public struct ConversationRecord: Sendable, Equatable {
     }
 }
 
+/// Who a transcript line is from.
 public enum MessageDirection: String, Sendable, CaseIterable {
     /// From the patron.
     case inbound = "in"

@@ -79,6 +79,7 @@ public enum SubscriptionState: String, Sendable, CaseIterable {
     case both
 }
 
+/// One stored presence subscription.
 public struct SubscriptionRecord: Sendable, Equatable {
     /// Our side: a queue or patron JID on the component's domain.
     public var localJID: String

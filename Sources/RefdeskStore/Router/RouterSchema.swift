@@ -6,6 +6,7 @@
 /// the admin API that fills them; history (`conversations`, `messages`) keeps plain names and no
 /// foreign key to configuration, so deleting a queue never deletes a library's records.
 public enum RouterSchema {
+    /// Every router migration, oldest first; pass to `DatabaseExecutor.init`.
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "initial router schema", sql: version1),
     ]
@@ -145,5 +146,13 @@ public enum RouterSchema {
             PRIMARY KEY (local_jid, contact_jid)
         ) WITHOUT ROWID;
         CREATE INDEX subscriptions_by_contact ON subscriptions(contact_jid);
+
+        -- The router's in-memory rules state (open conversations with their offers, which patrons got the
+        -- offline reply this spell, reported queue states, counters), saved with every change it makes.
+        -- The offline inbox is kept in its own table because it can grow large.
+        CREATE TABLE switchboard_state (
+            id       INTEGER PRIMARY KEY CHECK (id = 1),
+            snapshot BLOB NOT NULL
+        );
         """
 }

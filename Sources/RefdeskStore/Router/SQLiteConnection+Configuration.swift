@@ -2,6 +2,7 @@
 extension SQLiteConnection {
     // MARK: Queues
 
+    /// Adds a queue; fails with a constraint violation when the name is taken.
     public func insertQueue(_ queue: QueueRecord) throws {
         try run(
             "INSERT INTO queues (name, routing_policy, chat_limit, offline_reply, keeps_transcripts) VALUES (?, ?, ?, ?, ?)",
@@ -18,6 +19,7 @@ extension SQLiteConnection {
         guard changes == 1 else { throw StoreError.notFound(table: "queues", key: "'\(queue.name)'") }
     }
 
+    /// Every queue, by name.
     public func allQueues() throws -> [QueueRecord] {
         try query("SELECT name, routing_policy, chat_limit, offline_reply, keeps_transcripts FROM queues ORDER BY name") { row in
             QueueRecord(
@@ -45,10 +47,12 @@ extension SQLiteConnection {
 
     // MARK: Operators
 
+    /// Adds an operator; fails with a constraint violation when the name is taken.
     public func insertOperator(_ record: OperatorRecord) throws {
         try run("INSERT INTO operators (name, role, password_hash) VALUES (?, ?, ?)", record.name, record.role.rawValue, record.passwordHash)
     }
 
+    /// Every operator, by name.
     public func allOperators() throws -> [OperatorRecord] {
         try query("SELECT name, role, password_hash FROM operators ORDER BY name") { row in
             OperatorRecord(
@@ -83,6 +87,7 @@ extension SQLiteConnection {
         return try query("SELECT jid, operator FROM staffing_jids ORDER BY operator, jid", row: map)
     }
 
+    /// - Returns: `false` when the JID was not registered.
     @discardableResult
     public func deleteStaffingJID(_ jid: String) throws -> Bool {
         try run("DELETE FROM staffing_jids WHERE jid = ?", jid)
@@ -105,6 +110,7 @@ extension SQLiteConnection {
         return try query("SELECT operator, queue FROM assignments ORDER BY queue, operator", row: map)
     }
 
+    /// - Returns: `false` when there was no such assignment.
     @discardableResult
     public func deleteAssignment(_ record: AssignmentRecord) throws -> Bool {
         try run("DELETE FROM assignments WHERE operator = ? AND queue = ?", record.operatorName, record.queueName)

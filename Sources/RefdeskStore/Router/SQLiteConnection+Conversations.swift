@@ -35,6 +35,7 @@ extension SQLiteConnection {
         )
     }
 
+    /// One conversation, or `nil` when the id is unknown.
     public func conversation(id: Int64) throws -> ConversationRecord? {
         try queryFirst("SELECT \(Self.conversationColumns) FROM conversations WHERE id = ?", id, row: Self.conversation(from:))
     }

@@ -48,6 +48,7 @@ extension SQLiteConnection {
         return try query("SELECT \(Self.gatewayColumns) FROM gateways ORDER BY id", row: Self.gateway(from:))
     }
 
+    /// One gateway, or `nil` when the id is unknown (e.g. deleted meanwhile).
     public func gateway(id: Int64) throws -> GatewayRecord? {
         try queryFirst("SELECT \(Self.gatewayColumns) FROM gateways WHERE id = ?", id, row: Self.gateway(from:))
     }
@@ -73,6 +74,7 @@ extension SQLiteConnection {
         )
     }
 
+    /// The patrons seen through one gateway, by address.
     public func patrons(gatewayID: Int64) throws -> [PatronRecord] {
         try query(
             "SELECT gateway_id, address, first_seen_at, last_seen_at FROM patrons WHERE gateway_id = ? ORDER BY address", gatewayID

@@ -76,6 +76,7 @@ extension SQLiteConnection {
 
     // MARK: Delivery reports
 
+    /// Keeps a delivery report from a bridge; several may arrive for one message (sent, then delivered).
     public func recordDelivery(messageID: String, status: String, reason: String?, at time: Int64) throws {
         try run("INSERT INTO delivery_reports (message_id, status, reason, at) VALUES (?, ?, ?, ?)", messageID, status, reason, time)
     }

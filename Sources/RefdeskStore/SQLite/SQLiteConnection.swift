@@ -9,6 +9,9 @@ public final class SQLiteConnection {
     /// The file this connection was opened on, named in every error about the file itself.
     public let path: String
     private var statementCache: [String: SQLiteStatement] = [:]
+    /// refdesk's own SQL is a fixed set of strings; the limit only stops SQL built at run time from
+    /// growing the cache without bound.
+    static let statementCacheLimit = 128
     var savepointDepth = 0
     private var isClosed = false
 
@@ -75,14 +78,14 @@ public final class SQLiteConnection {
     /// prepared once per connection instead of once per message.
     public func withStatement<T>(_ sql: String, _ body: (SQLiteStatement) throws -> T) throws -> T {
         let statement: SQLiteStatement
-        if let cached = statementCache[sql], !cached.isInUse {
-            statement = cached
-        } else if statementCache[sql] == nil {
-            statement = try prepare(sql)
-            statementCache[sql] = statement
+        if let cached = statementCache[sql] {
+            // When the cached one is being stepped by an outer caller, use a private copy.
+            statement = cached.isInUse ? try prepare(sql) : cached
         } else {
-            // The cached one is being stepped by an outer caller: use a private copy.
             statement = try prepare(sql)
+            if statementCache.count < Self.statementCacheLimit {
+                statementCache[sql] = statement
+            }
         }
         statement.isInUse = true
         defer {

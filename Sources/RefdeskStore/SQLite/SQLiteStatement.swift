@@ -37,14 +37,17 @@ public final class SQLiteStatement {
 
     // MARK: Binding (parameters are 1-based, as in SQLite)
 
+    /// Binds a 64-bit integer.
     public func bind(_ value: Int64, at index: Int32) throws {
         try check(sqlite3_bind_int64(handle, index, value))
     }
 
+    /// Binds an integer (stored as 64 bits).
     public func bind(_ value: Int, at index: Int32) throws {
         try bind(Int64(value), at: index)
     }
 
+    /// Binds a flag as 1 or 0, matching the schemas' `CHECK (x IN (0, 1))`.
     public func bind(_ value: Bool, at index: Int32) throws {
         try bind(value ? Int64(1) : Int64(0), at: index)
     }
@@ -75,6 +78,7 @@ public final class SQLiteStatement {
         try check(code)
     }
 
+    /// Binds SQL NULL.
     public func bindNull(at index: Int32) throws {
         try check(sqlite3_bind_null(handle, index))
     }

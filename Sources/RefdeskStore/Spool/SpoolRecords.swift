@@ -23,6 +23,7 @@ public struct SpooledFrame: Sendable, Equatable {
     }
 }
 
+/// Where an outbound message is in its delivery to the outside network.
 public enum SpoolOutboundState: String, Sendable, CaseIterable {
     /// Waiting for its (next) attempt.
     case queued

@@ -4,6 +4,7 @@
 ///
 /// Times are milliseconds since the Unix epoch.
 public enum SpoolSchema {
+    /// Every spool migration, oldest first; pass to `DatabaseExecutor.init`.
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "initial spool schema", sql: version1),
     ]

@@ -1,0 +1,62 @@
+/// What the router needs to restore its rules state after a restart.
+extension SQLiteConnection {
+    /// Replaces the saved switchboard state (an encoded snapshot; this target does not interpret it).
+    public func saveSwitchboardState(_ snapshot: [UInt8]) throws {
+        try run("INSERT INTO switchboard_state (id, snapshot) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET snapshot = excluded.snapshot", snapshot)
+    }
+
+    /// The saved switchboard state, or nil on a fresh database.
+    public func switchboardState() throws -> [UInt8]? {
+        try queryFirst("SELECT snapshot FROM switchboard_state WHERE id = 1") { try $0.blob(0) }
+    }
+
+    /// Records a conversation's history row under the id the switchboard gave it, creating or updating it.
+    public func saveConversation(_ record: ConversationRecord) throws {
+        try run(
+            """
+            INSERT INTO conversations (id, queue, gateway_id, patron, state, operator, started_at, answered_at, ended_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            ON CONFLICT(id) DO UPDATE SET queue = ?2, state = ?5, operator = ?6, answered_at = ?8, ended_at = ?9
+            """,
+            record.id, record.queueName, record.gatewayID, record.patron, record.state.rawValue, record.operatorName,
+            record.startedAt, record.answeredAt, record.endedAt
+        )
+    }
+
+    /// Keeps a message for an offline queue under the id the switchboard gave it.
+    public func insertOffline(
+        id: Int64, queue: String, gatewayID: Int64, patron: String, body: String, messageID: String?, sentAt: Int64?, receivedAt: Int64
+    ) throws {
+        try run(
+            "INSERT INTO offline_inbox (id, queue, gateway_id, patron, body, message_id, sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            id, queue, gatewayID, patron, body, messageID, sentAt, receivedAt
+        )
+    }
+
+    /// Every queue's waiting messages, oldest first.
+    public func allOfflineEntries() throws -> [OfflineEntry] {
+        try query(
+            "SELECT id, queue, gateway_id, patron, body, message_id, sent_at, received_at FROM offline_inbox ORDER BY id"
+        ) { row in
+            OfflineEntry(
+                id: try row.int64(0),
+                queueName: try row.string(1),
+                gatewayID: try row.int64(2),
+                patron: try row.string(3),
+                body: try row.string(4),
+                messageID: row.optionalString(5),
+                sentAt: row.optionalInt64(6),
+                receivedAt: try row.int64(7)
+            )
+        }
+    }
+
+    /// Which of `ids` were already made durable (reliable frames seen before).
+    public func seenIDs(among ids: [String]) throws -> Set<String> {
+        var seen: Set<String> = []
+        for id in ids where try queryFirst("SELECT 1 FROM seen_ids WHERE id = ?", id, row: { _ in true }) ?? false {
+            seen.insert(id)
+        }
+        return seen
+    }
+}

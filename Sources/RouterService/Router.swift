@@ -1,0 +1,302 @@
+import BridgeProtocol
+import BridgeTransport
+import DaemonSupport
+import FoundationEssentials
+import Logging
+import RefdeskCore
+import RefdeskStore
+
+/// The router: owns all state and every decision.
+///
+/// Events (a patron's message from a bridge, operator presence, a clock tick) go through the pure `Switchboard`;
+/// the actions it returns are made durable in one SQLite commit, and only then carried out (frames to bridges,
+/// and later stanzas to operators) and acknowledged. A failed commit stops the router: memory would otherwise
+/// disagree with the database, and a restart reloads the truth from it.
+public actor Router {
+    /// Protocols the router accepts bridges for. `test` is refdesk-testbridge's, used by the test suite and demo.
+    public static let knownProtocols: Set<String> = ["twilio", "aim", "test"]
+
+    private var switchboard: Switchboard
+    private let database: DatabaseExecutor
+    private var gateways: [GatewayID: GatewayRecord]
+    private var sessions: [String: BridgeSession] = [:]
+    private var gatewayStates: [GatewayID: (state: GatewayState, reason: String)] = [:]
+    private let logger: Logger
+    private let now: @Sendable () -> Int64
+    private var storageFailure: (any Error)?
+    private var ingestBusy = false
+    private var ingestWaiters: [CheckedContinuation<Void, Never>] = []
+
+    private init(switchboard: Switchboard, database: DatabaseExecutor, gateways: [GatewayRecord], logger: Logger, now: @escaping @Sendable () -> Int64) {
+        self.switchboard = switchboard
+        self.database = database
+        self.gateways = Dictionary(uniqueKeysWithValues: gateways.map { (GatewayID(UInt64($0.id)), $0) })
+        self.logger = logger
+        self.now = now
+    }
+
+    /// Opens the database (refusing a corrupt or newer one) and restores the rules state saved in it.
+    public static func open(
+        configuration: RouterConfiguration,
+        logger: Logger,
+        now: @escaping @Sendable () -> Int64 = WallClock.milliseconds
+    ) async throws -> Router {
+        let database = try DatabaseExecutor(path: configuration.databasePath, migrations: RouterSchema.migrations, logger: logger)
+        let loaded = try await database.read { connection in
+            (
+                queues: try connection.allQueues(),
+                operators: try connection.allOperators(),
+                jids: try connection.staffingJIDs(),
+                assignments: try connection.assignments(),
+                gateways: try connection.gateways(),
+                state: try connection.switchboardState(),
+                inbox: try connection.allOfflineEntries()
+            )
+        }
+        let coreConfiguration = try StateMapping.configuration(
+            queues: loaded.queues,
+            operators: loaded.operators,
+            jids: loaded.jids,
+            assignments: loaded.assignments,
+            gateways: loaded.gateways,
+            settings: configuration
+        )
+        var snapshot = Snapshot()
+        if let bytes = loaded.state {
+            snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(bytes))
+        }
+        snapshot.offlineInbox = loaded.inbox.map(StateMapping.offlineMessage)
+        if let highest = snapshot.offlineInbox.map(\.id).max(), highest >= snapshot.nextOfflineMessageID {
+            snapshot.nextOfflineMessageID = highest + 1
+        }
+        let switchboard = Switchboard(configuration: coreConfiguration, snapshot: snapshot)
+        logger.info(
+            "state restored",
+            metadata: [
+                "queues": "\(loaded.queues.count)", "gateways": "\(loaded.gateways.count)",
+                "open_conversations": "\(snapshot.conversations.count)", "offline_inbox": "\(snapshot.offlineInbox.count)",
+            ]
+        )
+        return Router(switchboard: switchboard, database: database, gateways: loaded.gateways, logger: logger, now: now)
+    }
+
+    /// Finishes queued database work and closes the database.
+    public func close() async {
+        for session in sessions.values { session.close(.shuttingDown, reason: "the router is stopping") }
+        sessions.removeAll()
+        await database.close()
+    }
+
+    // MARK: Bridges
+
+    /// The gateways a bridge of `protocolName` serves, with their desired online state.
+    func gatewayDescriptors(protocolName: String) -> [GatewayDescriptor] {
+        gateways.values
+            .filter { $0.network == protocolName }
+            .sorted { $0.id < $1.id }
+            .map(descriptor)
+    }
+
+    private func descriptor(_ record: GatewayRecord) -> GatewayDescriptor {
+        GatewayDescriptor(
+            id: UInt64(record.id),
+            protocolName: record.network,
+            queue: record.queueName,
+            username: record.username,
+            secret: record.secret,
+            online: switchboard.isOnline(QueueName(record.queueName))
+        )
+    }
+
+    /// Registers a bridge's session (replacing an older one of the same protocol) and returns its gateways.
+    func register(_ session: BridgeSession, protocolName: String) -> [GatewayDescriptor] {
+        if let previous = sessions[protocolName], previous !== session {
+            logger.warning("a second bridge connected for the same protocol; closing the older one", metadata: ["protocol": "\(protocolName)"])
+            previous.close(.protocolViolation, reason: "replaced by a newer connection for protocol \(protocolName)")
+        }
+        sessions[protocolName] = session
+        return gatewayDescriptors(protocolName: protocolName)
+    }
+
+    func unregister(_ session: BridgeSession, protocolName: String) {
+        if sessions[protocolName] === session { sessions[protocolName] = nil }
+    }
+
+    /// Reliable frames from a bridge: patron messages and delivery reports. Returns once they are durable.
+    ///
+    /// Batches are processed one at a time (a reconnecting bridge may resend a batch whose first copy is still
+    /// being committed), ids already made durable are skipped, and the rest go through the switchboard and into
+    /// one commit together with their effects.
+    func ingest(_ messages: [BridgeMessage], protocolName: String) async throws {
+        await acquireIngest()
+        defer { releaseIngest() }
+        if let storageFailure { throw storageFailure }
+        let ids = messages.compactMap(\.reliableID)
+        let seen = try await database.read { try $0.seenIDs(among: ids) }
+        let time = now()
+        var changes = StoreChanges(time: time)
+        var handled: Set<String> = []
+        for message in messages {
+            guard let id = message.reliableID, !seen.contains(id), handled.insert(id).inserted else { continue }
+            changes.seen.append(id)
+            switch message {
+            case .messageReceived(let inbound):
+                let gatewayID = GatewayID(inbound.gatewayID)
+                guard let gateway = gateways[gatewayID], gateway.network == protocolName else {
+                    logger.warning(
+                        "message for an unknown gateway dropped",
+                        metadata: ["gateway": "\(inbound.gatewayID)", "protocol": "\(protocolName)", "id": "\(id)"]
+                    )
+                    continue
+                }
+                let event = Event.patronMessage(
+                    PatronMessage(
+                        gatewayID: gatewayID,
+                        sender: inbound.from,
+                        body: Self.text(of: inbound),
+                        messageID: inbound.id,
+                        sentAt: inbound.sentAt > 0 ? Timestamp(millisecondsSinceEpoch: inbound.sentAt) : nil,
+                        receivedAt: Timestamp(millisecondsSinceEpoch: time)
+                    )
+                )
+                record(switchboard.handle(event), into: &changes)
+            case .deliveryStatus(let report):
+                changes.deliveries.append(report)
+            default:
+                continue
+            }
+        }
+        changes.snapshot = switchboard.snapshot
+        try await commit(changes)
+    }
+
+    /// The text a librarian sees: the body, then media as links.
+    static func text(of message: InboundMessage) -> String {
+        let links = message.media.map { "[\($0.contentType)] \($0.url)" }
+        return ([message.body].filter { !$0.isEmpty } + links).joined(separator: "\n")
+    }
+
+    func gatewayStateChanged(id: UInt64, state: GatewayState, reason: String) {
+        let gatewayID = GatewayID(id)
+        gatewayStates[gatewayID] = (state, reason)
+        let level: Logger.Level = state == .failed ? .warning : .info
+        logger.log(level: level, "gateway state", metadata: ["gateway": "\(id)", "state": "\(state)", "reason": "\(reason)"])
+    }
+
+    func pendingOutbound(protocolName: String, afterSequence: Int64, limit: Int) async throws -> [SequencedMessage] {
+        let records = try await database.read { try $0.pendingOutbound(protocol: protocolName, afterSeq: afterSequence, limit: limit) }
+        return records.map { record in
+            SequencedMessage(
+                sequence: record.seq,
+                message: .sendMessage(OutboundMessage(id: record.id, gatewayID: UInt64(record.gatewayID), to: record.recipient, body: record.body))
+            )
+        }
+    }
+
+    func acknowledgeOutbound(ids: [String]) async throws {
+        _ = try await database.write { try $0.acknowledgeOutbound(ids: ids) }
+    }
+
+    // MARK: Time
+
+    /// Lets the switchboard decide what depends on time (debounced queue presence, timers).
+    public func tick() async throws {
+        if let storageFailure { throw storageFailure }
+        let time = now()
+        var changes = StoreChanges(time: time)
+        record(switchboard.handle(.tick(at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
+        guard !changes.isEmpty else { return }
+        changes.snapshot = switchboard.snapshot
+        try await commit(changes)
+    }
+
+    // MARK: Carrying out actions
+
+    /// Makes `changes` durable, then carries out what they ask of the world.
+    private func commit(_ changes: StoreChanges) async throws {
+        let snapshotBytes = try changes.snapshot.map { snapshot in
+            var withoutInbox = snapshot
+            withoutInbox.offlineInbox = []
+            return Array(try JSONEncoder().encode(withoutInbox))
+        }
+        let rows = changes
+        do {
+            try await database.write { connection in
+                try rows.apply(to: connection, snapshot: snapshotBytes)
+            }
+        } catch {
+            logger.critical("cannot save state; stopping so a restart reloads it from the database", metadata: ["error": "\(error)"])
+            storageFailure = error
+            throw error
+        }
+        for protocolName in changes.outboxProtocols {
+            sessions[protocolName]?.outboxChanged()
+        }
+        for (gatewayID, online) in changes.gatewayOnline {
+            guard let gateway = gateways[gatewayID] else { continue }
+            sessions[gateway.network]?.send(.setGatewayOnline(id: gatewayID.rawValue, online: online))
+        }
+        for line in changes.log {
+            logger.log(level: line.level, "\(line.message)", metadata: line.metadata)
+        }
+    }
+
+    /// Turns the switchboard's actions into rows to commit and effects to carry out after the commit.
+    private func record(_ actions: [Action], into changes: inout StoreChanges) {
+        for action in actions {
+            switch action {
+            case .queuePresenceChanged(let queue, let online):
+                changes.log.append(.init(level: .info, message: online ? "queue online" : "queue offline", metadata: ["queue": "\(queue)"]))
+            case .setGatewayOnline(let id, let online):
+                changes.gatewayOnline.append((id, online))
+            case .sendToPatron(let patron, let conversation, let text):
+                guard let gateway = gateways[patron.gatewayID] else {
+                    changes.log.append(.init(level: .warning, message: "reply for a removed gateway dropped", metadata: ["gateway": "\(patron.gatewayID)"]))
+                    continue
+                }
+                changes.outbox.append(
+                    OutboxInsert(
+                        id: MessageID.generate(),
+                        protocolName: gateway.network,
+                        gatewayID: gateway.id,
+                        recipient: patron.address,
+                        body: text,
+                        conversation: conversation.map { Int64($0.rawValue) }
+                    )
+                )
+                changes.outboxProtocols.insert(gateway.network)
+            case .storeOffline(let message):
+                changes.offlineInserts.append(StateMapping.offlineEntry(message))
+            case .deliverOffline(let id, _):
+                changes.offlineDeletes.append(Int64(id))
+            case .conversationChanged(let conversation):
+                changes.conversations.append(StateMapping.conversationRecord(conversation))
+            case .recordTranscript(let conversation, let line):
+                changes.transcripts.append(StateMapping.transcript(line, conversation: conversation))
+            case .offerToOperator, .sendToOperator, .notifyOperator:
+                // Operators are reached over XMPP; without a component connection there is nobody to reach.
+                changes.log.append(.init(level: .debug, message: "operator message not sent: no XMPP connection", metadata: [:]))
+            case .configurationRefused(_, let reason):
+                changes.log.append(.init(level: .warning, message: "configuration change refused", metadata: ["reason": "\(reason)"]))
+            case .dropped(let reason):
+                changes.log.append(.init(level: .notice, message: "event dropped", metadata: ["reason": "\(reason)"]))
+            }
+        }
+    }
+
+    private func acquireIngest() async {
+        if !ingestBusy {
+            ingestBusy = true
+            return
+        }
+        await withCheckedContinuation { ingestWaiters.append($0) }
+    }
+
+    private func releaseIngest() {
+        if ingestWaiters.isEmpty {
+            ingestBusy = false
+        } else {
+            ingestWaiters.removeFirst().resume()
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import BridgeProtocol
+import BridgeTransport
+import Logging
+
+/// The router's answer to bridges: which protocols it serves, and a session delegate per connection.
+public struct RouterBridgeAcceptor: BridgeAcceptor {
+    let router: Router
+
+    public init(router: Router) {
+        self.router = router
+    }
+
+    public func accept(protocolName: String, instance: String, peer: PeerCredentials) async -> BridgeAcceptance {
+        guard Router.knownProtocols.contains(protocolName) else {
+            let known = Router.knownProtocols.sorted().joined(separator: ", ")
+            return .refuse(.unknownProtocol, reason: "unknown protocol \"\(protocolName)\"; this router serves \(known)")
+        }
+        return .proceed(RouterSessionDelegate(router: router, protocolName: protocolName))
+    }
+
+    public func sessionStarted(_ session: BridgeSession, protocolName: String) async throws -> [GatewayDescriptor] {
+        await router.register(session, protocolName: protocolName)
+    }
+
+    public func sessionEnded(_ session: BridgeSession, protocolName: String, reason: BridgeSessionEnd) async {
+        await router.unregister(session, protocolName: protocolName)
+    }
+}
+
+/// One bridge connection's view of the router: its outbox, its inbox, its gateway reports.
+struct RouterSessionDelegate: BridgeSessionDelegate {
+    let router: Router
+    let protocolName: String
+
+    func receiveReliable(_ messages: [BridgeMessage]) async throws {
+        for message in messages {
+            switch message {
+            case .messageReceived, .deliveryStatus: continue
+            default: throw BridgeSessionEnd.protocolViolation("\(message.kindName) is not a frame a bridge sends")
+            }
+        }
+        try await router.ingest(messages, protocolName: protocolName)
+    }
+
+    func receiveControl(_ message: BridgeMessage) async throws {
+        guard case .gatewayState(let id, let state, let reason) = message else {
+            throw BridgeSessionEnd.protocolViolation("\(message.kindName) is not a frame a bridge sends")
+        }
+        await router.gatewayStateChanged(id: id, state: state, reason: reason)
+    }
+
+    func pendingReliable(afterSequence: Int64, limit: Int) async throws -> [SequencedMessage] {
+        try await router.pendingOutbound(protocolName: protocolName, afterSequence: afterSequence, limit: limit)
+    }
+
+    func acknowledged(ids: [String]) async throws {
+        try await router.acknowledgeOutbound(ids: ids)
+    }
+}

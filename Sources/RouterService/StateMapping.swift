@@ -1,0 +1,105 @@
+import RefdeskCore
+import RefdeskStore
+
+/// Translations between the store's rows and the core's values. Kept in one place so the two models can evolve
+/// separately (the store knows nothing of the rules; the core knows nothing of SQL).
+enum StateMapping {
+    struct InvalidRow: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func configuration(
+        queues: [QueueRecord],
+        operators: [OperatorRecord],
+        jids: [StaffingJIDRecord],
+        assignments: [AssignmentRecord],
+        gateways: [GatewayRecord],
+        settings: RouterConfiguration
+    ) throws -> Configuration {
+        let coreQueues = queues.map { record in
+            QueueConfiguration(
+                name: QueueName(record.name),
+                routing: record.routingPolicy == .leastBusy ? .leastBusy(limit: max(1, record.chatLimit)) : .ringAll,
+                offlineReply: record.offlineReply.isEmpty ? nil : record.offlineReply,
+                keepsTranscripts: record.keepsTranscripts
+            )
+        }
+        var jidsByOperator: [String: [BareJID]] = [:]
+        for record in jids {
+            do {
+                jidsByOperator[record.operatorName, default: []].append(try BareJID(parsing: record.jid))
+            } catch {
+                throw InvalidRow(description: "staffing JID \"\(record.jid)\" of \(record.operatorName) in the database: \(error)")
+            }
+        }
+        return Configuration(
+            queues: coreQueues,
+            operators: operators.map { Operator(name: OperatorName($0.name), staffingJIDs: jidsByOperator[$0.name] ?? []) },
+            assignments: assignments.map { Assignment(operator: OperatorName($0.operatorName), queue: QueueName($0.queueName)) },
+            gateways: gateways.map { record in
+                Gateway(
+                    id: GatewayID(UInt64(record.id)),
+                    protocol: GatewayProtocol(name: record.network),
+                    account: record.username,
+                    queue: QueueName(record.queueName)
+                )
+            },
+            settleTime: settings.settleTime,
+            defaultCountryCode: settings.defaultCountryCode
+        )
+    }
+
+    static func offlineMessage(_ entry: OfflineEntry) -> OfflineMessage {
+        OfflineMessage(
+            id: UInt64(entry.id),
+            queue: QueueName(entry.queueName),
+            patron: PatronID(gatewayID: GatewayID(UInt64(entry.gatewayID)), address: entry.patron),
+            text: entry.body,
+            messageID: entry.messageID ?? "",
+            sentAt: Timestamp(millisecondsSinceEpoch: entry.sentAt ?? entry.receivedAt),
+            receivedAt: Timestamp(millisecondsSinceEpoch: entry.receivedAt)
+        )
+    }
+
+    static func offlineEntry(_ message: OfflineMessage) -> OfflineEntry {
+        OfflineEntry(
+            id: Int64(message.id),
+            queueName: message.queue.rawValue,
+            gatewayID: Int64(message.patron.gatewayID.rawValue),
+            patron: message.patron.address,
+            body: message.text,
+            messageID: message.messageID.isEmpty ? nil : message.messageID,
+            sentAt: message.sentAt.millisecondsSinceEpoch,
+            receivedAt: message.receivedAt.millisecondsSinceEpoch
+        )
+    }
+
+    static func conversationRecord(_ conversation: Conversation) -> ConversationRecord {
+        ConversationRecord(
+            id: Int64(conversation.id.rawValue),
+            queueName: conversation.queue.rawValue,
+            gatewayID: Int64(conversation.gatewayID.rawValue),
+            patron: conversation.patron.address,
+            state: RefdeskStore.ConversationState(rawValue: conversation.state.rawValue) ?? .new,
+            operatorName: conversation.operator?.rawValue,
+            startedAt: conversation.startedAt.millisecondsSinceEpoch,
+            answeredAt: conversation.answeredAt?.millisecondsSinceEpoch,
+            endedAt: conversation.endedAt?.millisecondsSinceEpoch
+        )
+    }
+
+    static func transcript(_ line: TranscriptLine, conversation: ConversationID) -> TranscriptRow {
+        let (direction, sender): (MessageDirection, String) =
+            switch line.speaker {
+            case .patron: (.inbound, "patron")
+            case .operator(let name): (.outbound, name.rawValue)
+            }
+        return TranscriptRow(
+            conversation: Int64(conversation.rawValue),
+            direction: direction,
+            sender: sender,
+            body: line.text,
+            at: line.at.millisecondsSinceEpoch
+        )
+    }
+}

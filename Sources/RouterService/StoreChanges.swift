@@ -1,0 +1,94 @@
+import BridgeProtocol
+import Logging
+import RefdeskCore
+import RefdeskStore
+
+/// Everything one event batch changes, gathered so it commits as one transaction, plus what to do after it.
+struct StoreChanges: Sendable {
+    /// When the batch happened (ms since the epoch).
+    var time: Int64
+    /// Reliable frame ids now handled (dedupe).
+    var seen: [String] = []
+    var conversations: [ConversationRecord] = []
+    var transcripts: [TranscriptRow] = []
+    var offlineInserts: [OfflineEntry] = []
+    var offlineDeletes: [Int64] = []
+    var outbox: [OutboxInsert] = []
+    var deliveries: [DeliveryReport] = []
+    var snapshot: Snapshot?
+
+    // After the commit:
+    var outboxProtocols: Set<String> = []
+    var gatewayOnline: [(GatewayID, Bool)] = []
+    var log: [LogLine] = []
+
+    struct LogLine: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: Logger.Metadata
+    }
+
+    var isEmpty: Bool {
+        seen.isEmpty && conversations.isEmpty && transcripts.isEmpty && offlineInserts.isEmpty && offlineDeletes.isEmpty
+            && outbox.isEmpty && deliveries.isEmpty && gatewayOnline.isEmpty && log.isEmpty
+    }
+
+    /// Writes the rows, in an order that satisfies foreign keys (conversations before what refers to them).
+    func apply(to connection: SQLiteConnection, snapshot snapshotBytes: [UInt8]?) throws {
+        for id in seen { _ = try connection.markSeen(id: id, at: time) }
+        for record in conversations { try connection.saveConversation(record) }
+        for row in transcripts {
+            try connection.appendMessage(
+                conversation: row.conversation, direction: row.direction, sender: row.sender, body: row.body, messageID: nil, at: row.at
+            )
+        }
+        for entry in offlineInserts {
+            try connection.insertOffline(
+                id: entry.id, queue: entry.queueName, gatewayID: entry.gatewayID, patron: entry.patron, body: entry.body,
+                messageID: entry.messageID, sentAt: entry.sentAt, receivedAt: entry.receivedAt
+            )
+        }
+        if !offlineDeletes.isEmpty { try connection.deleteOffline(ids: offlineDeletes) }
+        for message in outbox {
+            try connection.enqueueOutbound(
+                id: message.id, protocol: message.protocolName, gatewayID: message.gatewayID, recipient: message.recipient,
+                body: message.body, conversation: message.conversation, at: time
+            )
+        }
+        for report in deliveries {
+            try connection.recordDelivery(messageID: report.messageID, status: "\(report.status)", reason: report.reason.isEmpty ? nil : report.reason, at: time)
+        }
+        if let snapshotBytes { try connection.saveSwitchboardState(snapshotBytes) }
+    }
+}
+
+struct TranscriptRow: Sendable {
+    var conversation: Int64
+    var direction: MessageDirection
+    var sender: String
+    var body: String
+    var at: Int64
+}
+
+struct OutboxInsert: Sendable {
+    var id: String
+    var protocolName: String
+    var gatewayID: Int64
+    var recipient: String
+    var body: String
+    var conversation: Int64?
+}
+
+/// Ids for messages the router originates (replies, offline notices): unique without coordination.
+enum MessageID {
+    static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt64
+        func hex(_ value: UInt64) -> String {
+            let digits = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        return "rd-" + hex(high) + hex(low)
+    }
+}
