@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import NIOConcurrencyHelpers
 
 /// Where and how the router listens for bridges.
 public struct BridgeListenerConfiguration: Sendable {
@@ -60,6 +61,7 @@ public struct BridgeListener: Service {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let onListening: @Sendable () -> Void
+    private let activeSessions = ActiveSessions()
 
     public init(
         configuration: BridgeListenerConfiguration,
@@ -93,6 +95,7 @@ public struct BridgeListener: Service {
             }
         } onCancelOrGracefulShutdown: {
             server.channel.close(promise: nil)
+            activeSessions.closeAll(.shuttingDown, reason: "the router is stopping")
         }
         if configuration.inheritedDescriptor == nil { _ = unlink(configuration.socketPath) }
     }
@@ -157,8 +160,7 @@ public struct BridgeListener: Service {
                 logger[metadataKey: "instance"] = "\(hello.instance)"
                 switch await acceptor.accept(protocolName: hello.protocolName, instance: hello.instance, peer: peer) {
                 case .refuse(let code, let reason):
-                    logger.warning("bridge refused", metadata: ["reason": "\(reason)"])
-                    try await outbound.write(FrameWriter.encode([.goodbye(code, reason: reason)]))
+                    try await refuse(code, reason, outbound, logger)
                 case .proceed(let delegate):
                     let session = BridgeSession(
                         peerDescription: "\(hello.protocolName)/\(hello.instance) \(peer)",
@@ -171,7 +173,9 @@ public struct BridgeListener: Service {
                         .welcome(version: BridgeProtocolVersion.current, gateways: gateways)
                     ]))
                     logger.info("bridge connected", metadata: ["gateways": "\(gateways.count)"])
+                    activeSessions.insert(session)
                     let end = await session.run(reader: &reader, outbound: outbound, channel: connection.channel)
+                    activeSessions.remove(session)
                     await acceptor.sessionEnded(session, protocolName: hello.protocolName, reason: end)
                     logger.log(level: end.isOrdinary ? .info : .warning, "bridge disconnected", metadata: ["reason": "\(end)"])
                 }
@@ -179,6 +183,12 @@ public struct BridgeListener: Service {
         } catch {
             logger.warning("bridge connection closed", metadata: ["reason": "\(error)"])
         }
+    }
+
+    /// Says goodbye with a reason, and logs the same reason.
+    private func refuse(_ code: GoodbyeCode, _ reason: String, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, _ logger: Logger) async throws {
+        logger.warning("bridge refused", metadata: ["code": "\(code)", "reason": "\(reason)"])
+        try await outbound.write(FrameWriter.encode([.goodbye(code, reason: reason)]))
     }
 
     private struct Hello {
@@ -214,22 +224,28 @@ public struct BridgeListener: Service {
         switch first {
         case .hello(let version, let protocolName, let instance):
             guard version >= BridgeProtocolVersion.current else {
-                logger.warning("bridge refused: unsupported protocol version", metadata: ["version": "\(version)"])
-                try await outbound.write(FrameWriter.encode([
-                    .goodbye(.unsupportedVersion, reason: "this router speaks bridge protocol version \(BridgeProtocolVersion.current), the bridge offered \(version)")
-                ]))
+                try await refuse(.unsupportedVersion, "this router speaks bridge protocol version \(BridgeProtocolVersion.current), the bridge offered \(version)", outbound, logger)
                 return nil
             }
             return Hello(protocolName: protocolName, instance: instance)
         case nil:
             return nil
         case let other?:
-            logger.warning("bridge connection closed: first frame was not hello", metadata: ["frame": "\(other.kindName)"])
-            try await outbound.write(FrameWriter.encode([
-                .goodbye(.protocolViolation, reason: "the first frame must be hello, got \(other.kindName)")
-            ]))
+            try await refuse(.protocolViolation, "the first frame must be hello, got \(other.kindName)", outbound, logger)
             return nil
         }
+    }
+}
+
+/// The sessions running now, so a shutdown can say goodbye to each.
+final class ActiveSessions: Sendable {
+    private let sessions = NIOLockedValueBox<[ObjectIdentifier: BridgeSession]>([:])
+
+    func insert(_ session: BridgeSession) { sessions.withLockedValue { $0[ObjectIdentifier(session)] = session } }
+    func remove(_ session: BridgeSession) { _ = sessions.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(session)) } }
+
+    func closeAll(_ code: GoodbyeCode, reason: String) {
+        for session in sessions.withLockedValue({ Array($0.values) }) { session.close(code, reason: reason) }
     }
 }
 

@@ -8,6 +8,9 @@ public struct FrameReader {
     private var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     private var decoder: BridgeFrameDecoder
     private var decoded: [BridgeMessage] = []
+    /// A decoding error met after some good frames of the same read: delivered on the next call, so the good
+    /// frames before a bad one are still handled.
+    private var pendingError: BridgeProtocolError?
 
     public init(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, maximumFrameLength: Int) {
         self.iterator = inbound.makeAsyncIterator()
@@ -35,6 +38,7 @@ public struct FrameReader {
     }
 
     private mutating func readBatch() async throws -> [BridgeMessage]? {
+        if let pendingError { throw BridgeSessionEnd.badFrame(pendingError) }
         while true {
             guard var chunk = try await iterator.next() else {
                 if decoder.bufferedByteCount > 0 {
@@ -51,7 +55,8 @@ public struct FrameReader {
             do {
                 while let message = try decoder.next() { messages.append(message) }
             } catch {
-                throw BridgeSessionEnd.badFrame(error)
+                if messages.isEmpty { throw BridgeSessionEnd.badFrame(error) }
+                pendingError = error
             }
             if !messages.isEmpty { return messages }
         }

@@ -17,7 +17,11 @@ public struct RouterClock: Service {
     public func run() async throws {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try await Task.sleep(for: interval)
+                do {
+                    try await Task.sleep(for: interval)
+                } catch {
+                    return  // cancelled: shutting down
+                }
                 try await router.tick()
             }
         }
