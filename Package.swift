@@ -50,6 +50,7 @@ let package = Package(
         .systemLibrary(name: "CRefdeskSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CRefdeskXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CRefdeskOpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CRefdeskCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Pure layers: no I/O.
         .target(name: "RefdeskCore", swiftSettings: swiftSettings),
@@ -72,13 +73,16 @@ let package = Package(
         .executableTarget(name: "refdesk-router", dependencies: ["RouterService", "DaemonSupport", argumentParser, logging, lifecycle, signals], swiftSettings: swiftSettings),
         .executableTarget(
             name: "refdesk-twilio",
-            dependencies: ["TwilioGateway", "BridgeTransport", "DaemonSupport", argumentParser, logging, lifecycle, signals],
+            dependencies: [
+                "TwilioGateway", "BridgeTransport", "DaemonSupport", "RefdeskStore", "CRefdeskCurl", argumentParser, logging, lifecycle, signals,
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ] + nio,
             path: "bridges/twilio/refdesk-twilio",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "refdesk-aim",
-            dependencies: ["OSCAR", "BridgeTransport", "DaemonSupport", argumentParser, logging, lifecycle, signals],
+            dependencies: ["OSCAR", "BridgeTransport", "DaemonSupport", "RefdeskStore", argumentParser, logging, lifecycle, signals] + nio,
             path: "bridges/aim/refdesk-aim",
             swiftSettings: swiftSettings
         ),
