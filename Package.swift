@@ -102,6 +102,6 @@ let package = Package(
         .testTarget(name: "XMPPTests", dependencies: ["XMPP"], swiftSettings: swiftSettings),
         .testTarget(name: "OSCARTests", dependencies: ["OSCAR"], swiftSettings: swiftSettings),
         .testTarget(name: "TwilioGatewayTests", dependencies: ["TwilioGateway"], swiftSettings: swiftSettings),
-        .testTarget(name: "BridgeTransportTests", dependencies: ["BridgeTransport", "BridgeProtocol"], swiftSettings: swiftSettings),
+        .testTarget(name: "BridgeTransportTests", dependencies: ["BridgeTransport", "BridgeProtocol", logging], swiftSettings: swiftSettings),
     ]
 )
