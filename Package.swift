@@ -10,7 +10,8 @@ import PackageDescription
 //   BridgeProtocol   bridge frame codec and message types, no I/O
 //   RefdeskStore     SQLite (system libsqlite3): state, inbox, outbox, history
 //   BridgeTransport  the bridge protocol over a Unix socket (SwiftNIO), both ends
-//   XMPP             XML stream parser (libxml2 push) and stanza model
+//   XMPP             XML stream parser (libxml2 push) and stanza model, no I/O
+//   XMPPComponent    the router's XEP-0114 connection to its XMPP server (SwiftNIO)
 //   DaemonSupport    config files, journald-friendly logging, sd_notify, signals
 //   RouterService    the router: wires store, bridges and XMPP to the core rules
 //   bridges/twilio   Twilio SMS codec (TwilioGateway) and the refdesk-twilio daemon
@@ -63,14 +64,15 @@ let package = Package(
         .target(name: "RefdeskStore", dependencies: ["CRefdeskSQLite", logging], swiftSettings: swiftSettings),
         .target(name: "DaemonSupport", dependencies: [logging], swiftSettings: swiftSettings),
         .target(name: "BridgeTransport", dependencies: ["BridgeProtocol", "RefdeskStore", "DaemonSupport", logging, lifecycle] + nio, swiftSettings: swiftSettings),
+        .target(name: "XMPPComponent", dependencies: ["XMPP", "DaemonSupport", logging, lifecycle] + nio, swiftSettings: swiftSettings),
         .target(
             name: "RouterService",
-            dependencies: ["RefdeskCore", "RefdeskStore", "BridgeProtocol", "BridgeTransport", "DaemonSupport", logging, lifecycle] + nio,
+            dependencies: ["RefdeskCore", "RefdeskStore", "BridgeProtocol", "BridgeTransport", "XMPP", "XMPPComponent", "DaemonSupport", logging, lifecycle] + nio,
             swiftSettings: swiftSettings
         ),
 
         // Daemons.
-        .executableTarget(name: "refdesk-router", dependencies: ["RouterService", "DaemonSupport", argumentParser, logging, lifecycle, signals], swiftSettings: swiftSettings),
+        .executableTarget(name: "refdesk-router", dependencies: ["RouterService", "XMPPComponent", "DaemonSupport", argumentParser, logging, lifecycle, signals], swiftSettings: swiftSettings),
         .executableTarget(
             name: "refdesk-twilio",
             dependencies: [

@@ -5,6 +5,7 @@ import FoundationEssentials
 import Logging
 import RefdeskCore
 import RefdeskStore
+import XMPPComponent
 
 /// The router: owns all state and every decision.
 ///
@@ -16,14 +17,18 @@ public actor Router {
     /// Protocols the router accepts bridges for. `test` is refdesk-testbridge's, used by the test suite and demo.
     public static let knownProtocols: Set<String> = ["twilio", "aim", "test"]
 
-    private var switchboard: Switchboard
-    private let database: DatabaseExecutor
+    var switchboard: Switchboard
+    let database: DatabaseExecutor
     private var gateways: [GatewayID: GatewayRecord]
     private var sessions: [String: BridgeSession] = [:]
     private var gatewayStates: [GatewayID: (state: GatewayState, reason: String)] = [:]
-    private let logger: Logger
-    private let now: @Sendable () -> Int64
+    let logger: Logger
+    let now: @Sendable () -> Int64
     private var storageFailure: (any Error)?
+    /// The XMPP side, once attached (a router without `[xmpp]` in its config serves bridges only).
+    var xmpp: XMPPLink?
+    /// Full JIDs of staffing resources currently seen available, to mark them gone when the XMPP link drops.
+    var availableResources: Set<FullJID> = []
     private var ingestBusy = false
     private var ingestWaiters: [CheckedContinuation<Void, Never>] = []
 
@@ -213,7 +218,7 @@ public actor Router {
     // MARK: Carrying out actions
 
     /// Makes `changes` durable, then carries out what they ask of the world.
-    private func commit(_ changes: StoreChanges) async throws {
+    func commit(_ changes: StoreChanges) async throws {
         let snapshotBytes = try changes.snapshot.map { snapshot in
             var withoutInbox = snapshot
             withoutInbox.offlineInbox = []
@@ -236,17 +241,21 @@ public actor Router {
             guard let gateway = gateways[gatewayID] else { continue }
             sessions[gateway.network]?.send(.setGatewayOnline(id: gatewayID.rawValue, online: online))
         }
+        if let xmpp {
+            for stanza in changes.stanzas { xmpp.connection.send(stanza) }
+        }
         for line in changes.log {
             logger.log(level: line.level, "\(line.message)", metadata: line.metadata)
         }
     }
 
     /// Turns the switchboard's actions into rows to commit and effects to carry out after the commit.
-    private func record(_ actions: [Action], into changes: inout StoreChanges) {
+    func record(_ actions: [Action], into changes: inout StoreChanges) {
         for action in actions {
             switch action {
             case .queuePresenceChanged(let queue, let online):
                 changes.log.append(.init(level: .info, message: online ? "queue online" : "queue offline", metadata: ["queue": "\(queue)"]))
+                changes.stanzas += queuePresence(queue, online: online)
             case .setGatewayOnline(let id, let online):
                 changes.gatewayOnline.append((id, online))
             case .sendToPatron(let patron, let conversation, let text):
@@ -273,9 +282,12 @@ public actor Router {
                 changes.conversations.append(StateMapping.conversationRecord(conversation))
             case .recordTranscript(let conversation, let line):
                 changes.transcripts.append(StateMapping.transcript(line, conversation: conversation))
-            case .offerToOperator, .sendToOperator, .notifyOperator:
-                // Operators are reached over XMPP; without a component connection there is nobody to reach.
-                changes.log.append(.init(level: .debug, message: "operator message not sent: no XMPP connection", metadata: [:]))
+            case .offerToOperator(_, let jid, let conversation, _, let messages):
+                for text in messages { changes.stanzas += operatorMessage(to: jid, conversation: conversation, text: text) }
+            case .sendToOperator(let jid, let conversation, let text):
+                changes.stanzas += operatorMessage(to: jid, conversation: conversation, text: text)
+            case .notifyOperator(let jid, let conversation, let text):
+                changes.stanzas += operatorMessage(to: jid, conversation: conversation, text: text)
             case .configurationRefused(_, let reason):
                 changes.log.append(.init(level: .warning, message: "configuration change refused", metadata: ["reason": "\(reason)"]))
             case .dropped(let reason):

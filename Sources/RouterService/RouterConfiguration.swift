@@ -19,6 +19,15 @@ public struct RouterConfiguration: Sendable {
     public var settleTime: Duration = .seconds(2)
     /// Country code assumed for phone numbers written without `+`.
     public var defaultCountryCode: String = "1"
+    /// The XEP-0114 component connection; nil when `[xmpp]` has no domain (the router then serves bridges only).
+    public var xmpp: XMPPSettings?
+
+    public struct XMPPSettings: Sendable {
+        public var host: String
+        public var port: Int
+        public var domain: String
+        public var secret: String
+    }
 
     public init() {}
 
@@ -64,7 +73,56 @@ public struct RouterConfiguration: Sendable {
                 message: "key \"presence.default_country_code\": expected 1 to 3 digits, got \"\(defaultCountryCode)\""
             )
         }
+        if let domain = try reader.string("xmpp.domain") {
+            let server = try reader.string("xmpp.server", default: "127.0.0.1:5347")
+            guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]), (1...65535).contains(port)
+            else {
+                throw ConfigError(source: source, message: "key \"xmpp.server\": expected host:port, got \"\(server)\"")
+            }
+            let inline = try reader.string("xmpp.secret")
+            let file = try reader.string("xmpp.secret_file")
+            let secret: String
+            switch (inline, file) {
+            case (let value?, nil): secret = value
+            case (nil, let path?): secret = try Self.readSecret(path, key: "xmpp.secret_file", source: source)
+            case (nil, nil):
+                throw ConfigError(source: source, message: "section [xmpp]: set secret_file (or secret) to the component secret of \(domain)")
+            case (_?, _?):
+                throw ConfigError(source: source, message: "section [xmpp]: set either secret or secret_file, not both")
+            }
+            xmpp = XMPPSettings(host: String(server[..<colon]), port: port, domain: domain, secret: secret)
+        }
         try reader.rejectUnknownKeys()
+    }
+
+    /// Reads a secret from a file; a relative name is looked up in systemd's credentials directory
+    /// (`LoadCredential=`), so the secret never sits in a unit file or on a command line.
+    static func readSecret(_ name: String, key: String, source: String) throws(ConfigError) -> String {
+        var path = name
+        if !name.hasPrefix("/"), let directory = getenv("CREDENTIALS_DIRECTORY").map({ String(cString: $0) }) {
+            path = directory + "/" + name
+        }
+        guard let file = fopen(path, "r") else {
+            throw ConfigError(source: source, message: "key \"\(key)\": cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, file)
+            if count <= 0 { break }
+            bytes += buffer[..<count]
+            if bytes.count > 65536 {
+                throw ConfigError(source: source, message: "key \"\(key)\": \(path) is too large for a secret")
+            }
+        }
+        let whitespace: Set<Character> = [" ", "\n", "\r", "\t", "\r\n"]
+        let text = String(decoding: bytes, as: UTF8.self)
+        let secret = String(text.drop(while: whitespace.contains).reversed().drop(while: whitespace.contains).reversed())
+        guard !secret.isEmpty else {
+            throw ConfigError(source: source, message: "key \"\(key)\": \(path) is empty")
+        }
+        return secret
     }
 
     /// A user name or a numeric uid.

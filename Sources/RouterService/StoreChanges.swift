@@ -2,6 +2,7 @@ import BridgeProtocol
 import Logging
 import RefdeskCore
 import RefdeskStore
+import XMPP
 
 /// Everything one event batch changes, gathered so it commits as one transaction, plus what to do after it.
 struct StoreChanges: Sendable {
@@ -20,6 +21,8 @@ struct StoreChanges: Sendable {
     // After the commit:
     var outboxProtocols: Set<String> = []
     var gatewayOnline: [(GatewayID, Bool)] = []
+    /// Stanzas for operators, sent (in order) once the commit holds.
+    var stanzas: [XMLElement] = []
     var log: [LogLine] = []
 
     struct LogLine: Sendable {
@@ -30,7 +33,7 @@ struct StoreChanges: Sendable {
 
     var isEmpty: Bool {
         seen.isEmpty && conversations.isEmpty && transcripts.isEmpty && offlineInserts.isEmpty && offlineDeletes.isEmpty
-            && outbox.isEmpty && deliveries.isEmpty && gatewayOnline.isEmpty && log.isEmpty
+            && outbox.isEmpty && deliveries.isEmpty && gatewayOnline.isEmpty && stanzas.isEmpty && log.isEmpty
     }
 
     /// Writes the rows, in an order that satisfies foreign keys (conversations before what refers to them).

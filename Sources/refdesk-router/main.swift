@@ -7,6 +7,7 @@ import Logging
 import RouterService
 import ServiceLifecycle
 import UnixSignals
+import XMPPComponent
 
 @main
 struct RouterCommand: AsyncParsableCommand {
@@ -67,9 +68,21 @@ struct RouterCommand: AsyncParsableCommand {
             logger: logger,
             onListening: { try? notifier.ready(status: "serving bridges on \(settings.bridgeSocket)") }
         )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: listener), .init(service: RouterClock(router: router))]
+        if let xmpp = settings.xmpp {
+            let component = ComponentConnection(
+                configuration: ComponentConfiguration(host: xmpp.host, port: xmpp.port, domain: xmpp.domain, secret: xmpp.secret),
+                delegate: RouterComponentDelegate(router: router),
+                logger: logger
+            )
+            await router.attach(component: component, domain: xmpp.domain)
+            services.append(.init(service: component))
+        } else {
+            logger.notice("no [xmpp] domain configured: serving bridges only, no librarian can staff a queue")
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: listener), .init(service: RouterClock(router: router))],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -1,0 +1,240 @@
+import Logging
+import RefdeskCore
+import RefdeskStore
+import XMPP
+import XMPPComponent
+
+/// The router's XMPP component and the domain it owns.
+///
+/// Addresses on the component domain: each queue is `QUEUE@domain`, each patron `ESCAPED-ADDRESS@domain`
+/// (XEP-0106, so `+15551234567@domain`, `patron\40aol.com@domain`). Both are derived from stored values, so they
+/// are stable across restarts.
+struct XMPPLink: Sendable {
+    let connection: ComponentConnection
+    let domain: String
+}
+
+/// Forwards the component connection's events to the router (which is created first, so it cannot be the
+/// connection's delegate at construction time).
+public struct RouterComponentDelegate: ComponentDelegate {
+    let router: Router
+
+    public init(router: Router) {
+        self.router = router
+    }
+
+    public func componentAuthenticated() async { await router.xmppAuthenticated() }
+    public func componentReceived(_ stanza: IncomingStanza) async { await router.xmppReceived(stanza) }
+    public func componentDisconnected(reason: String) async { await router.xmppDisconnected() }
+}
+
+extension Router {
+    /// Connects the router to its XMPP component connection.
+    public func attach(component connection: ComponentConnection, domain: String) {
+        xmpp = XMPPLink(connection: connection, domain: domain)
+    }
+
+    // MARK: Addresses
+
+    func queueJID(_ queue: QueueName) -> JID? {
+        guard let xmpp else { return nil }
+        return try? JID(escapingNode: queue.rawValue, domain: xmpp.domain)
+    }
+
+    func patronJID(_ patron: PatronID) -> JID? {
+        guard let xmpp else { return nil }
+        return try? JID(escapingNode: patron.address, domain: xmpp.domain)
+    }
+
+    /// Staffing JIDs of the operators assigned to `queue`.
+    func staffingJIDs(of queue: QueueName) -> [BareJID] {
+        let configuration = switchboard.configuration
+        let names = Set(configuration.assignments.filter { $0.queue == queue }.map(\.operator))
+        return configuration.operators.filter { names.contains($0.name) }.flatMap(\.staffingJIDs)
+    }
+
+    // MARK: Stanzas the rules ask for
+
+    /// A chat message to an operator, from the patron's JID when it concerns a conversation (so the operator's
+    /// reply goes to that patron), else from the component's domain.
+    func operatorMessage(to jid: FullJID, conversation: ConversationID, text: String) -> [XMLElement] {
+        guard let xmpp, let to = try? JID(jid.description) else { return [] }
+        let from = switchboard.conversation(conversation).flatMap { patronJID($0.patron) }
+            ?? (try? JID(node: nil, domain: xmpp.domain))
+        guard let from else { return [] }
+        return [Message.chat(from: from, to: to, body: text).element]
+    }
+
+    func operatorMessage(to jid: FullJID, conversation: ConversationID?, text: String) -> [XMLElement] {
+        if let conversation { return operatorMessage(to: jid, conversation: conversation, text: text) }
+        guard let xmpp, let to = try? JID(jid.description), let from = try? JID(node: nil, domain: xmpp.domain) else { return [] }
+        return [Message.chat(from: from, to: to, body: text).element]
+    }
+
+    /// The queue's presence to everyone staffing it, so librarians see the queue contact go on- and offline.
+    func queuePresence(_ queue: QueueName, online: Bool) -> [XMLElement] {
+        guard let from = queueJID(queue) else { return [] }
+        return staffingJIDs(of: queue).compactMap { jid in
+            guard let to = try? JID(jid.description) else { return nil }
+            return Presence(from: from, to: to, type: online ? .available : .unavailable).element
+        }
+    }
+
+    // MARK: Events from the XMPP server
+
+    /// (Re)connected: subscribe to staffing JIDs not yet subscribed, probe every one for its current presence,
+    /// and tell each the state of its queues.
+    func xmppAuthenticated() async {
+        guard let xmpp else { return }
+        var stanzas: [XMLElement] = []
+        let subscriptions = (try? await database.read { try $0.subscriptions() }) ?? []
+        let subscribed = Set(subscriptions.filter { $0.state == .to || $0.state == .both }.map { "\($0.localJID) \($0.contactJID)" })
+        for queue in switchboard.configuration.queues.map(\.name) {
+            guard let from = queueJID(queue) else { continue }
+            for jid in staffingJIDs(of: queue) {
+                guard let to = try? JID(jid.description) else { continue }
+                if !subscribed.contains("\(from) \(to)") {
+                    stanzas.append(Presence(from: from, to: to, type: .subscribe).element)
+                }
+                stanzas.append(Presence(from: from, to: to, type: .probe).element)
+                stanzas.append(Presence(from: from, to: to, type: switchboard.isOnline(queue) ? .available : .unavailable).element)
+            }
+        }
+        for stanza in stanzas { xmpp.connection.send(stanza) }
+        logger.info("XMPP ready: presence probed", metadata: ["staffing_jids": "\(stanzas.count / 2)"])
+    }
+
+    /// The link dropped: what we knew of presence is stale. Every resource seen available goes unavailable (the
+    /// settle time absorbs a quick reconnect; probes after it bring the truth back).
+    func xmppDisconnected() async {
+        let gone = availableResources
+        availableResources.removeAll()
+        let time = now()
+        var changes = StoreChanges(time: time)
+        for resource in gone.sorted() {
+            record(switchboard.handle(.presence(jid: resource.bare, resource: resource.resource, show: nil, at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
+        }
+        await commitLogging(changes)
+    }
+
+    func xmppReceived(_ stanza: IncomingStanza) async {
+        switch stanza {
+        case .presence(let presence): await presenceReceived(presence)
+        case .message(let message): await messageReceived(message)
+        case .iq(let iq):
+            if let reply = iq.errorReply() { xmpp?.connection.send(reply.element) }
+        case .other(let element):
+            logger.debug("unexpected top-level element ignored", metadata: ["element": "\(element.name)"])
+        }
+    }
+
+    private func presenceReceived(_ presence: Presence) async {
+        guard let xmpp, let from = presence.from, let to = presence.to else { return }
+        let localJID = to.bare
+        switch presence.type {
+        case .available, .unavailable:
+            guard let resource = from.resource, let bare = try? BareJID(parsing: from.bare.description),
+                let full = try? FullJID(bare: bare, resource: resource)
+            else { return }
+            let show: Show? = presence.type == .unavailable ? nil : Show(rawValue: presence.show.rawValue)
+            if show == nil { availableResources.remove(full) } else { availableResources.insert(full) }
+            let time = now()
+            var changes = StoreChanges(time: time)
+            record(switchboard.handle(.presence(jid: bare, resource: resource, show: show, at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
+            guard !changes.isEmpty else { return }
+            changes.snapshot = switchboard.snapshot
+            await commitLogging(changes)
+        case .subscribe:
+            // Librarians may add queues (and patrons) to their rosters: agree, and say how things are.
+            xmpp.connection.send(Presence(from: localJID, to: from.bare, type: .subscribed).element)
+            xmpp.connection.send(Presence(from: localJID, to: from.bare, type: availability(of: localJID)).element)
+            await saveSubscription(local: localJID, contact: from.bare, adding: .from)
+        case .subscribed:
+            await saveSubscription(local: localJID, contact: from.bare, adding: .to)
+        case .unsubscribe, .unsubscribed:
+            xmpp.connection.send(Presence(from: localJID, to: from.bare, type: presence.type == .unsubscribe ? .unsubscribed : .unsubscribe).element)
+        case .probe:
+            xmpp.connection.send(Presence(from: localJID, to: from.bare, type: availability(of: localJID)).element)
+        case .error:
+            logger.notice("presence error", metadata: ["from": "\(from)", "to": "\(to)"])
+        }
+    }
+
+    /// A queue JID is available while the queue is online; a patron JID while the patron has an open conversation.
+    private func availability(of local: JID) -> Presence.Kind {
+        guard let node = local.unescapedNode else { return .available }
+        if switchboard.configuration.queues.contains(where: { $0.name.rawValue == node }) {
+            return switchboard.isOnline(QueueName(node)) ? .available : .unavailable
+        }
+        return switchboard.openConversations.contains { $0.patron.address == node } ? .available : .unavailable
+    }
+
+    private func saveSubscription(local: JID, contact: JID, adding: SubscriptionState) async {
+        let localJID = local.description
+        let contactJID = contact.description
+        do {
+            try await database.write { connection in
+                let current = try connection.subscriptionState(localJID: localJID, contactJID: contactJID)
+                let combined: SubscriptionState =
+                    switch (current, adding) {
+                    case (.both, _), (.to, .from), (.from, .to): .both
+                    case (.none, let new): new
+                    case (let old, _): old
+                    }
+                try connection.setSubscription(SubscriptionRecord(localJID: localJID, contactJID: contactJID, state: combined))
+            }
+        } catch {
+            logger.error("cannot save a presence subscription", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func messageReceived(_ message: Message) async {
+        guard let xmpp, let from = message.from, let to = message.to, let body = message.body, !body.isEmpty else { return }
+        guard message.type != .error, message.type != .groupchat else {
+            logger.notice("message error from the XMPP server", metadata: ["from": "\(from)", "to": "\(to)"])
+            return
+        }
+        guard let resource = from.resource, let bare = try? BareJID(parsing: from.bare.description),
+            let sender = try? FullJID(bare: bare, resource: resource)
+        else { return }
+        let node = to.unescapedNode ?? ""
+        if switchboard.configuration.queues.contains(where: { $0.name.rawValue == node }) {
+            xmpp.connection.send(
+                Message.chat(from: to.bare, to: from, body: "Patrons' messages come from their own addresses; reply there. Type /help in a patron's window for commands.").element
+            )
+            return
+        }
+        guard let conversation = conversationFor(patronAddress: node, operatorJID: bare) else {
+            xmpp.connection.send(
+                Message.chat(from: to.bare, to: from, body: "This conversation has ended, so this message was not sent. The patron's next message will start a new one.").element
+            )
+            return
+        }
+        let time = now()
+        var changes = StoreChanges(time: time)
+        record(switchboard.handle(.operatorMessage(from: sender, conversation: conversation, body: body, at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
+        changes.snapshot = switchboard.snapshot
+        await commitLogging(changes)
+    }
+
+    /// The open conversation with the patron at `address`; when the same address talks through several gateways,
+    /// the one this operator owns or was offered.
+    private func conversationFor(patronAddress address: String, operatorJID: BareJID) -> ConversationID? {
+        let candidates = switchboard.openConversations.filter { $0.patron.address == address }
+        guard candidates.count > 1 else { return candidates.first?.id }
+        let operatorName = switchboard.configuration.operators.first { $0.staffingJIDs.contains(operatorJID) }?.name
+        return candidates.first { conversation in
+            conversation.operator == operatorName || conversation.offers.contains { $0.operator == operatorName }
+        }?.id ?? candidates.last?.id
+    }
+
+    /// Commits changes that come from XMPP; a storage failure is recorded and stops the router at the next tick.
+    private func commitLogging(_ changes: StoreChanges) async {
+        guard !changes.isEmpty else { return }
+        do {
+            try await commit(changes)
+        } catch {
+            // commit() already logged it and marked the router failed.
+        }
+    }
+}
