@@ -24,14 +24,20 @@ How other tests use it:
         #   secret prosody.component_secret
         alice.send("someone@refdesk.localhost", "hello")
         sender, body = bob.wait_message(lambda m: m.body == "hi", timeout=5)
-        prosody.restart(); alice.wait_online()            # librarians reconnect by themselves
+        sessions = alice.sessions
+        prosody.restart()                                 # or prosody.kill(); prosody.start()
+        alice.wait_online(after_sessions=sessions)        # librarians reconnect by themselves
 
 Importing the fixture functions (`prosody`, `librarians`) into a test module makes pytest use them; `workdir`
 comes from conftest.py. Teardown disconnects every librarian, then stops Prosody (SIGKILL if it does not stop
 within 10 s) and checks that nothing is left listening on its ports.
 
 `Librarian` runs slixmpp in its own thread with its own asyncio loop; every public method is synchronous, safe
-to call from the test thread, and every wait has a timeout and fails with what was seen so far.
+to call from the test thread, and every wait has a timeout and fails with what was seen so far. Received
+messages are in `librarian.messages` (each unpacks as `(sender, body)`), presences in `librarian.presences`.
+A Librarian made by hand (not by the fixture) must be `disconnect()`ed, also after a failed `connect()`.
+
+`RawComponent` is only for checking the server's component setup; the router is the real component.
 """
 from __future__ import annotations
 
@@ -74,6 +80,26 @@ def free_port() -> int:
 def port_accepts(port: int, host: str = "127.0.0.1") -> bool:
     try:
         with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def c2s_stream_answers(port: int, domain: str, host: str = "127.0.0.1") -> bool:
+    """True when the server answers a client stream header with stream features: its main loop is running (a
+    listening socket alone accepts connections before that, and Prosody sets its SIGTERM handler only from the
+    main loop)."""
+    try:
+        with socket.create_connection((host, port), timeout=1) as sock:
+            sock.sendall(f"<?xml version='1.0'?><stream:stream to='{domain}' xmlns='jabber:client' "
+                         f"xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>".encode())
+            received = b""
+            while b"</stream:features>" not in received and b"<stream:features/>" not in received:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    return False
+                received += chunk
+            sock.sendall(b"</stream:stream>")
             return True
     except OSError:
         return False
@@ -181,7 +207,7 @@ Component {lua_string(self.component_domain)}
                 return True
             started = self.log_text()[mark:]
             return (all(f"Activated host: {host}" in started for host in hosts)
-                    and port_accepts(self.c2s_port) and port_accepts(self.component_port))
+                    and port_accepts(self.component_port) and c2s_stream_answers(self.c2s_port, self.domain))
 
         try:
             wait_until(ready, timeout, "Prosody to listen")
@@ -309,6 +335,7 @@ class Librarian:
         self.sessions = 0
         self.online = False
         self._taken: set[int] = set()
+        self._presence_cursor = 0
         self._condition = threading.Condition()
         self._presence = {"ptype": None, "pshow": None, "pstatus": None}
         self._closing = False
@@ -332,11 +359,24 @@ class Librarian:
             try:
                 self._loop.run_forever()
             finally:
-                self._loop.close()
+                self._shut_down_loop()
 
         self._thread = threading.Thread(target=run, name=f"librarian {self.jid}", daemon=True)
         self._thread.start()
         ready.wait(5)
+
+    def _shut_down_loop(self):
+        """Cancels what slixmpp left running, so nothing touches the loop after it is closed (slixmpp's stream
+        cancels its send-filter task in __del__, which would otherwise run against a closed loop)."""
+        loop = self._loop
+        tasks = asyncio.all_tasks(loop)
+        for task in tasks:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        if self._client is not None:
+            self._client._run_out_filters = None
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
     def _run(self, function: Callable, timeout: float = 10):
         """Runs `function()` (which may return a coroutine) on the client's loop and returns its result."""
@@ -367,7 +407,7 @@ class Librarian:
         client.auto_subscribe = True
         client.register_plugin("xep_0030")  # service discovery: the router may disco librarians
         client.register_plugin("xep_0199", {"keepalive": False})  # answers pings
-        client["feature_mechanisms"].unencrypted_plain = True
+        client.plugin["feature_mechanisms"].unencrypted_plain = True
         client.add_event_handler("session_start", self._on_session_start)
         client.add_event_handler("message", self._on_message)
         client.add_event_handler("presence", self._on_presence)
@@ -407,6 +447,8 @@ class Librarian:
             self._condition.notify_all()
 
     def _on_connection_failed(self, error):
+        if isinstance(error, OSError) and error.errno:
+            error = f"{os.strerror(error.errno)} ({error})"
         with self._condition:
             self._last_connect_error = str(error)
             self._condition.notify_all()
@@ -535,18 +577,26 @@ class Librarian:
                                      f"received: {seen}")
         return found[0]
 
-    def wait_presence(self, predicate: Callable[[ReceivedPresence], bool], timeout: float = 10) -> ReceivedPresence:
-        """The first received presence stanza (since connecting) matching `predicate`."""
+    def wait_presence(self, predicate: Callable[[ReceivedPresence], bool], timeout: float = 10,
+                      since: Optional[int] = None) -> ReceivedPresence:
+        """The next received presence stanza matching `predicate`: searched from `since` (an index into
+        `presences`, e.g. `len(librarian.presences)` taken before acting), by default from just after the one the
+        previous wait_presence returned, so consecutive waits follow the order presences arrived in."""
+        start = self._presence_cursor if since is None else since
         found: list[ReceivedPresence] = []
 
         def match():
-            found[:] = [presence for presence in self.presences if predicate(presence)][:1]
-            return bool(found)
+            for index in range(start, len(self.presences)):
+                if predicate(self.presences[index]):
+                    self._presence_cursor = index + 1
+                    found.append(self.presences[index])
+                    return True
+            return False
 
         with self._condition:
             if not self._condition.wait_for(match, timeout):
                 raise LibrarianError(f"{self.jid} received no matching presence within {timeout}s; "
-                                     f"received: {self.presences[-10:]}")
+                                     f"received: {self.presences[start:][-10:]}")
         return found[0]
 
     def presence_of(self, jid: str) -> Optional[ReceivedPresence]:
@@ -609,6 +659,16 @@ class RawComponent:
             self.sock = socket.create_connection((self.host, self.port), timeout=timeout)
         except OSError as error:
             raise ComponentHandshakeError(f"cannot reach the component port {self.host}:{self.port}: {error}")
+        try:
+            self._handshake(timeout)
+        except BaseException:
+            self.sock.close()
+            self.sock = None
+            raise
+        self.received = ""
+        return self
+
+    def _handshake(self, timeout: float):
         self.send(f"<stream:stream xmlns='{self.NS}' xmlns:stream='http://etherx.jabber.org/streams' "
                   f"to='{self.domain}'>")
         header = self.wait_for(re.compile(r"<stream:stream[^>]*>"), timeout)
@@ -622,8 +682,6 @@ class RawComponent:
                                closed_ok=True)
         if "<handshake" not in answer:
             raise ComponentHandshakeError(f"the server refused the handshake for {self.domain}: {answer!r}")
-        self.received = ""
-        return self
 
     def send(self, xml: str):
         self.sock.sendall(xml.encode())

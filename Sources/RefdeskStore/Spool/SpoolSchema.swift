@@ -7,6 +7,7 @@ public enum SpoolSchema {
     /// Every spool migration, oldest first; pass to `DatabaseExecutor.init`.
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "initial spool schema", sql: version1),
+        Migration(version: 2, name: "opt-outs and sent parts", sql: version2),
     ]
 
     static let version1 = """
@@ -37,5 +38,28 @@ public enum SpoolSchema {
         );
         CREATE INDEX outbound_due ON outbound(next_attempt_at, seq) WHERE state = 'queued';
         CREATE INDEX outbound_finished ON outbound(created_at) WHERE state <> 'queued';
+        """
+
+    /// Version 2, for the SMS bridge:
+    /// - `opt_outs`: patrons who texted STOP to a gateway; nothing is sent to them from it until START.
+    /// - `sent_parts`: the parts of an outbound message the outside network accepted, with the id it gave
+    ///   each (Twilio's MessageSid), so a retry never resends an accepted part and a delivery report
+    ///   quoting that id finds its message.
+    static let version2 = """
+        CREATE TABLE opt_outs (
+            gateway_id INTEGER NOT NULL,
+            patron     TEXT NOT NULL,
+            at         INTEGER NOT NULL,
+            PRIMARY KEY (gateway_id, patron)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE sent_parts (
+            network_id  TEXT PRIMARY KEY,
+            outbound_id TEXT NOT NULL,
+            part        INTEGER NOT NULL,
+            delivered   INTEGER NOT NULL DEFAULT 0,
+            at          INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX sent_parts_by_outbound ON sent_parts(outbound_id, part);
         """
 }

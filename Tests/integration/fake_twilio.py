@@ -1,0 +1,143 @@
+"""A stand-in for Twilio's Messages REST API (and Twilio's status callbacks), for the SMS bridge's tests.
+
+It answers like the real API where the bridge can tell the difference: HTTP basic authentication with the
+Account SID and auth token (401 + error 20003 otherwise), required fields (21604 To, 21603 From, 21602 Body),
+21211 for a `To` that is not a phone number, 21610 for a recipient who opted out, 201 with a Message resource
+(`SM…` sid, status `queued`, or `accepted` through a Messaging Service). It can be told to fail the next calls
+with 500 or 429, records every call, and posts status callbacks signed with the official library's
+RequestValidator, as Twilio would.
+"""
+import base64
+import json
+import re
+import secrets
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from twilio.request_validator import RequestValidator
+
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json$")
+
+
+def error_body(code: int, message: str, status: int) -> dict:
+    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+
+
+class FakeTwilio:
+    def __init__(self, accounts: dict):
+        self.accounts = dict(accounts)  # Account SID -> auth token
+        self.opted_out = set()          # numbers answered with 21610
+        self.calls = []                 # every request, in arrival order
+        self._script = []               # (status, code, message) answers for the next calls
+        self._lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                raw = self.rfile.read(length).decode("utf-8")
+                status, body = fake._answer(self.path, self.headers.get("Authorization", ""), raw)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def fail_next(self, count: int, status: int):
+        """The next `count` calls get `status` (500 or 429) with Twilio's error JSON."""
+        code, message = {500: (20500, "Internal Server Error"), 429: (20429, "Too Many Requests")}[status]
+        with self._lock:
+            self._script += [(status, code, message)] * count
+
+    def accepted(self):
+        """The calls answered with 201, in order."""
+        with self._lock:
+            return [call for call in self.calls if call["status"] == 201]
+
+    def _answer(self, path: str, authorization: str, raw: str):
+        form = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
+        call = {"path": path, "form": form, "authorization": authorization}
+        with self._lock:
+            status, body = self._decide(path, authorization, form)
+            call["status"], call["response"] = status, body
+            self.calls.append(call)
+        return status, body
+
+    def _decide(self, path: str, authorization: str, form: dict):
+        match = PATH.match(path)
+        if not match:
+            return 404, error_body(20404, f"The requested resource {path} was not found", 404)
+        account = match.group(1)
+        expected = "Basic " + base64.b64encode(f"{account}:{self.accounts.get(account, '')}".encode()).decode()
+        if account not in self.accounts or authorization != expected:
+            return 401, error_body(20003, "Authenticate", 401)
+        if self._script:
+            status, code, message = self._script.pop(0)
+            return status, error_body(code, message, status)
+        to = form.get("To", "")
+        if not to:
+            return 400, error_body(21604, "A 'To' phone number is required.", 400)
+        if not form.get("From") and not form.get("MessagingServiceSid"):
+            return 400, error_body(21603, "A 'From' phone number is required.", 400)
+        if not form.get("Body") and not form.get("MediaUrl"):
+            return 400, error_body(21602, "Message body is required.", 400)
+        if not E164.match(to):
+            return 400, error_body(21211, f"The 'To' number {to} is not a valid phone number.", 400)
+        if to in self.opted_out:
+            return 400, error_body(21610, "Attempt to send to unsubscribed recipient", 400)
+        sid = "SM" + secrets.token_hex(16)
+        now = format_datetime(datetime.now(timezone.utc))
+        through_service = "MessagingServiceSid" in form and "From" not in form
+        return 201, {
+            "account_sid": account, "api_version": "2010-04-01", "body": form["Body"],
+            "date_created": now, "date_sent": None, "date_updated": now, "direction": "outbound-api",
+            "error_code": None, "error_message": None, "from": form.get("From"),
+            "messaging_service_sid": form.get("MessagingServiceSid"), "num_media": "0", "num_segments": "1",
+            "price": None, "price_unit": "USD", "sid": sid, "status": "accepted" if through_service else "queued",
+            "subresource_uris": {"media": f"/2010-04-01/Accounts/{account}/Messages/{sid}/Media.json"},
+            "to": to, "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
+        }
+
+    def send_status_callback(self, call: dict, status: str, target: str = None, error_code: int = None):
+        """Posts Twilio's status callback for an accepted call to its StatusCallback URL (or to `target`, the
+        bridge's listener behind that public URL), signed over the public URL; returns the HTTP status."""
+        account = PATH.match(call["path"]).group(1)
+        public_url = call["form"]["StatusCallback"]
+        params = {
+            "AccountSid": account, "ApiVersion": "2010-04-01", "From": call["form"].get("From", ""),
+            "MessageSid": call["response"]["sid"], "MessageStatus": status, "SmsSid": call["response"]["sid"],
+            "SmsStatus": status, "To": call["form"]["To"],
+        }
+        if error_code is not None:
+            params["ErrorCode"] = str(error_code)
+        signature = RequestValidator(self.accounts[account]).compute_signature(public_url, params)
+        request = urllib.request.Request(
+            target or public_url, data=urllib.parse.urlencode(params).encode(), method="POST",
+            headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code

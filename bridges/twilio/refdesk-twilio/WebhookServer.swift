@@ -1,0 +1,116 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// The plain HTTP/1.1 listener Twilio's webhooks reach through the site's reverse proxy.
+///
+/// Each connection is served in its own child task; requests on it are read one at a time (keep-alive works), the
+/// body is collected up to the limit and handed to `WebhookEndpoints`. Nothing here decides anything about a message.
+struct WebhookServer: Service {
+    let host: String
+    let port: Int
+    let maximumBodyBytes: Int
+    let endpoints: WebhookEndpoints
+    let logger: Logger
+    /// Called once the socket is bound (sd_notify READY=1).
+    let onListening: @Sendable () -> Void
+
+    func run() async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: false)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        logger.info("listening for webhooks", metadata: ["address": "\(host):\(port)", "sms": "\(endpoints.settings.smsURL)", "status": "\(endpoints.settings.statusURL)"])
+        onListening()
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingDiscardingTaskGroup { group in
+                    try await server.executeThenClose { connections in
+                        for try await connection in connections {
+                            group.addTask { await serve(connection) }
+                        }
+                    }
+                }
+            }
+        } catch is CancellationError {
+            // Shutdown: the accept loop was cancelled, which is how it is meant to end.
+        }
+        logger.info("webhook listener closed")
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var head: HTTPRequestHead?
+                var body: [UInt8] = []
+                var tooLarge = false
+                for try await part in inbound {
+                    switch part {
+                    case .head(let requestHead):
+                        head = requestHead
+                        body = []
+                        tooLarge = false
+                        if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > maximumBodyBytes {
+                            tooLarge = true
+                        }
+                    case .body(let buffer):
+                        guard !tooLarge else { continue }
+                        if body.count + buffer.readableBytes > maximumBodyBytes {
+                            tooLarge = true
+                            body = []
+                        } else {
+                            body += buffer.readableBytesView
+                        }
+                    case .end:
+                        guard let requestHead = head else { continue }
+                        head = nil
+                        let answer = await answer(requestHead, body: body, tooLarge: tooLarge)
+                        let keepAlive = requestHead.isKeepAlive && !tooLarge
+                        try await write(answer, version: requestHead.version, keepAlive: keepAlive, to: outbound)
+                        if !keepAlive { return }
+                    }
+                }
+            }
+        } catch {
+            logger.debug("webhook connection ended with an error", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func answer(_ head: HTTPRequestHead, body: [UInt8], tooLarge: Bool) async -> WebhookAnswer {
+        guard let endpoint = WebhookEndpoint(path: head.uri) else {
+            return .refused(404, "no such endpoint; Twilio should call \(endpoints.settings.smsURL) or \(endpoints.settings.statusURL)")
+        }
+        guard head.method == .POST else {
+            return .refused(405, "webhooks are POST requests")
+        }
+        if tooLarge {
+            logger.warning("webhook refused", metadata: ["endpoint": "\(endpoint)", "status": "413", "reason": "body larger than \(maximumBodyBytes) bytes"])
+            return .refused(413, "body larger than \(maximumBodyBytes) bytes")
+        }
+        let query = head.uri.firstIndex(of: "?").map { String(head.uri[$0...]) } ?? ""
+        return await endpoints.handle(endpoint, body: body, signature: head.headers.first(name: "x-twilio-signature"), query: query)
+    }
+
+    private func write(
+        _ answer: WebhookAnswer,
+        version: HTTPVersion,
+        keepAlive: Bool,
+        to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
+        let bytes = ByteBuffer(string: answer.body)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: answer.contentType)
+        headers.add(name: "Content-Length", value: "\(bytes.readableBytes)")
+        headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: answer.status), headers: headers)
+        try await outbound.write(contentsOf: [.head(head), .body(.byteBuffer(bytes)), .end(nil)])
+    }
+}
