@@ -84,7 +84,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "refdesk-aim",
-            dependencies: ["OSCAR", "BridgeTransport", "DaemonSupport", "RefdeskStore", argumentParser, logging, lifecycle, signals] + nio,
+            dependencies: ["OSCAR", "BridgeProtocol", "CRefdeskOpenSSL", "BridgeTransport", "DaemonSupport", "RefdeskStore", argumentParser, logging, lifecycle, signals] + nio,
             path: "bridges/aim/refdesk-aim",
             swiftSettings: swiftSettings
         ),

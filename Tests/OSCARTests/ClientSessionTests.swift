@@ -136,15 +136,15 @@ struct ClientSessionTests {
             cookie: 1, sender: UserInfo(screenName: "alice"), body: ICBMMessageBody(text: "sent last night"), offlineSentAt: 1_700_000_000
         )
         #expect(session.received(try server.snac(stored)) == [
-            .deliverIncoming(from: "Alice", text: "sent last night", sentAt: 1_700_000_000, offline: true),
+            .deliverIncoming(cookie: 1, from: "Alice", text: "sent last night", sentAt: 1_700_000_000, offline: true),
         ])
         #expect(session.received(try server.snac(OfflineMessagesDone())) == [])
         let live = try ICBMIncomingMessage(
             cookie: 2, sender: UserInfo(screenName: "A lice"), body: ICBMMessageBody(text: "<HTML><BODY>hi &amp; bye</BODY></HTML>")
         )
         let delivered = session.received(try server.snac(live))
-        #expect(delivered == [.deliverIncoming(from: "alice", text: "hi & bye", sentAt: nil, offline: false)])
-        if case let .deliverIncoming(from, _, _, _) = delivered.first {
+        #expect(delivered == [.deliverIncoming(cookie: 2, from: "alice", text: "hi & bye", sentAt: nil, offline: false)])
+        if case let .deliverIncoming(_, from, _, _, _) = delivered.first {
             #expect(from.displayName == "A lice")
         }
 

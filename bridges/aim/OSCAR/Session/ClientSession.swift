@@ -352,6 +352,7 @@ public struct ClientSession: Sendable {
         guard let body = try message.body() else { return [] }
         let sentAt = message.offlineSentAt
         return [.deliverIncoming(
+            cookie: message.cookie,
             from: ScreenName(message.sender.screenName),
             text: HTMLText.plainText(fromHTML: body.text),
             sentAt: sentAt,

@@ -9,8 +9,10 @@ public enum ClientSessionAction: Sendable, Hashable {
     case online
     /// Pass an IM on. `text` is plain text (HTML removed); `sentAt` is seconds since 1970
     /// for stored messages; `offline` marks messages stored while this client was away
-    /// (those carrying a send time), which the bridge may want to label as late.
-    case deliverIncoming(from: ScreenName, text: String, sentAt: UInt32?, offline: Bool)
+    /// (those carrying a send time), which the bridge may want to label as late. `cookie` is
+    /// the sender's ICBM cookie: with the sender it identifies the message, so a redelivery
+    /// (stored messages fetched again after a lost connection) can be recognised.
+    case deliverIncoming(cookie: UInt64, from: ScreenName, text: String, sentAt: UInt32?, offline: Bool)
     /// The rate classes arrived; pace ICBM sends with `RateLimiter` from the matching class.
     case rateLimitsReceived(RateParametersReply)
     /// The server accepted the IM sent with this cookie.
