@@ -88,4 +88,21 @@ struct ConfigurationTests {
         _ = desk.board.handle(.configure(.removeStaffingJID(tablet.bare, operator: "bob"), at: t(2)))
         #expect(!desk.board.isRoutable("bob"))
     }
+
+    @Test("canned reply names are one word and differ by more than case")
+    func cannedReplyNames() throws {
+        var configuration = try Desk.configuration()
+        configuration.cannedReplies = ["hours": "9 to 5", "Hours": "nine to five"]
+        #expect(throws: ConfigurationError("The canned replies Hours and hours differ only in case")) { try configuration.validate() }
+        configuration.cannedReplies = ["opening hours": "9 to 5"]
+        #expect(throws: ConfigurationError("The canned reply name \"opening hours\" must be one word")) { try configuration.validate() }
+    }
+
+    @Test("the library's time zone must be known to the converter")
+    func libraryTimeZone() throws {
+        var configuration = try Desk.configuration()
+        configuration.timeZone = "Europe/Nowhere"
+        try configuration.validate()
+        #expect(throws: ConfigurationError("Unknown time zone Europe/Nowhere")) { try configuration.validate(timeZones: FixedOffsetTimeZones.utc) }
+    }
 }

@@ -73,7 +73,7 @@ struct ConversationLifecycleTests {
         let id = try #require(desk.text(from: "+15551234567", "hi", at: t(10)).newConversationID)
         let command = desk.reply(from: desk.bob, in: id, "/frobnicate now", at: t(11))
         #expect(command.toPatrons.isEmpty)
-        #expect(command.notifications.map(\.text) == ["Unknown command /frobnicate. To send a message that starts with /, type it twice: //"])
+        #expect(command.notifications.map(\.text) == ["Unknown command /frobnicate. " + Switchboard.commandHelp])
         #expect(desk.board.conversation(id)?.state == .new)
 
         let literal = desk.reply(from: desk.bob, in: id, "//usr/share is a path", at: t(12))

@@ -89,19 +89,24 @@ struct LoopGuardTests {
 
 @Suite("Ping-pong")
 struct PingPongTests {
-    @Test("the detector needs more than the limit inside the window, from both sides")
+    @Test("the detector needs more turns than the limit inside the window")
     func detector() {
-        var detector = PingPongDetector(policy: PingPongPolicy(maximumMessages: 4, window: .seconds(10)))
+        var detector = PingPongDetector(policy: PingPongPolicy(maximumTurns: 3, window: .seconds(10)))
         let id: ConversationID = 1
         // One side alone is not ping-pong.
         let oneSided = (Int64(0)..<6).map { detector.record(.patron, in: id, at: t($0)) }
         #expect(!oneSided.contains(true))
         detector.forget(id)
-        // Both sides, slowly: never more than 4 in 10 s.
+        // A librarian's long answer in many quick lines after one question is one turn, not ping-pong.
+        let burst = [detector.record(.patron, in: id, at: t(0))]
+            + (Int64(1)...50).map { detector.record(.operator, in: id, at: t(0) + .milliseconds($0 * 50)) }
+        #expect(!burst.contains(true))
+        detector.forget(id)
+        // Both sides, slowly: never more than 3 turns in 10 s.
         let slow = (Int64(0)..<10).map { detector.record($0.isMultiple(of: 2) ? .patron : .operator, in: id, at: t($0 * 3)) }
         #expect(!slow.contains(true))
         detector.forget(id)
-        // Both sides, fast: the fifth message within the window trips it.
+        // Both sides, fast: the fourth turn (fifth message) within the window trips it.
         let sides: [PingPongDetector.Side] = [.patron, .operator, .patron, .operator, .patron]
         let fast = sides.enumerated().map { detector.record($1, in: id, at: t(Int64($0))) }
         #expect(fast == [false, false, false, false, true])
@@ -109,7 +114,7 @@ struct PingPongTests {
 
     @Test("a ping-pong conversation is cut off and the patron muted for the cool-down")
     func cutOff() throws {
-        var desk = try Desk(pingPong: PingPongPolicy(maximumMessages: 4, window: .seconds(10), cooldown: .seconds(60)))
+        var desk = try Desk(pingPong: PingPongPolicy(maximumTurns: 3, window: .seconds(10), cooldown: .seconds(60)))
         desk.staff(desk.bob, at: t(0))
         let id = try #require(desk.text(from: "+15551234567", "ping", at: t(10)).newConversationID)
         desk.reply(from: desk.bob, in: id, "pong", at: t(10) + .milliseconds(100))
@@ -122,7 +127,7 @@ struct PingPongTests {
         #expect(ended.state == .completed)
         #expect(cut.notifications.map(\.jid) == [desk.bob])
         #expect(cut.toPatrons.isEmpty)
-        #expect(cut.dropReasons == ["conversation \(id) cut off: more than 4 messages within 10000 ms from both sides"])
+        #expect(cut.dropReasons == ["conversation \(id) cut off: more than 3 turns within 10000 ms"])
 
         let muted = desk.text(from: "+15551234567", "ping", at: t(20))
         #expect(muted.offers.isEmpty)

@@ -7,7 +7,7 @@ struct SnapshotTests {
     /// A desk with a bit of everything: an ongoing chat, an offered and a waiting
     /// least-busy chat, a muted patron, and an offline inbox with an auto-reply already sent.
     static func busyDesk() throws -> Desk {
-        var desk = try Desk(routing: .leastBusy(limit: 2), pingPong: PingPongPolicy(maximumMessages: 2, window: .seconds(5), cooldown: .seconds(600)))
+        var desk = try Desk(routing: .leastBusy(limit: 2), pingPong: PingPongPolicy(maximumTurns: 1, window: .seconds(5), cooldown: .seconds(600)))
         // Archives is offline: its new gateway collects an offline message.
         _ = desk.board.handle(.configure(.addGateway(Gateway(id: 3, protocol: .twilio, account: "+15550003333", queue: Desk.archives)), at: t(0)))
         desk.text(from: "+15557770000", "archive question", via: 3, at: t(1))
@@ -94,5 +94,28 @@ struct SnapshotTests {
         restored.presence(restored.carol, .available, at: t(30))
         let id = try #require(restored.text(from: "+15552220000", "new", at: t(31)).newConversationID)
         #expect(desk.board.openConversations.allSatisfy { $0.id < id })
+    }
+
+    @Test("the conversation so far survives a restart, so a transfer after it still hands it over")
+    func recentLinesSurvive() throws {
+        let (desk, id) = try OperatorCommandTests.bobsChat()
+        let snapshot = try JSONDecoder().decode(Snapshot.self, from: try JSONEncoder().encode(desk.board.snapshot))
+        #expect(snapshot.recentLines.map(\.conversation) == [id])
+        var restored = try Desk(snapshot: snapshot)
+        restored.staff(restored.bob, restored.carol, at: t(150))
+        let handOver = restored.command(restored.bob, in: id, "/transfer carol", at: t(200))
+        #expect(handOver.notifications.first?.text == OperatorCommandTests.bobsHistory)
+    }
+
+    @Test("a snapshot saved before recent lines and auto-logout existed still restores")
+    func olderSnapshotDecodes() throws {
+        let json = """
+            {"conversations":[],"offlineInbox":[],"autoReplied":[],"reportedOnline":{"reference":true},
+             "lastTieWinner":{},"muted":[],"nextConversationID":7,"nextOfflineMessageID":3}
+            """
+        let snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(json.utf8))
+        #expect(snapshot.nextConversationID == 7)
+        #expect(snapshot.reportedOnline == [Desk.reference: true])
+        #expect(snapshot.recentLines.isEmpty && snapshot.autoLogoutTimers.isEmpty && snapshot.loggedOut.isEmpty)
     }
 }

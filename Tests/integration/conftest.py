@@ -175,11 +175,12 @@ def connect_raw(path: Path) -> socket.socket:
 @pytest.fixture
 def workdir():
     """A fresh directory under /tmp, traversable by other users (a test runs a bridge as `nobody`), with short
-    paths (Unix socket paths are limited to 107 bytes). Kept after a failure for its logs."""
+    paths (Unix socket paths are limited to 107 bytes). REFDESK_KEEP_WORKDIR=1 keeps it for its logs."""
     path = Path(tempfile.mkdtemp(prefix="refdesk-"))
     os.chmod(path, 0o755)
     yield path
-    shutil.rmtree(path, ignore_errors=True)
+    if not os.environ.get("REFDESK_KEEP_WORKDIR"):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -1,14 +1,16 @@
 /// Limits for recognising two automata answering each other.
 public struct PingPongPolicy: Hashable, Sendable, Codable {
-    /// More messages than this inside `window`, with both sides talking, is a loop.
-    public var maximumMessages: Int
+    /// More turns than this inside `window` is a loop. A turn is a message from the other side than the one
+    /// before it: two programs answering each other take a turn with every message, while a librarian pasting a
+    /// long answer in 50 quick lines takes one.
+    public var maximumTurns: Int
     public var window: Duration
     /// How long the patron's further messages are dropped after a cut-off, so the loop
     /// cannot restart as a new conversation straight away.
     public var cooldown: Duration
 
-    public init(maximumMessages: Int = 20, window: Duration = .seconds(10), cooldown: Duration = .seconds(300)) {
-        self.maximumMessages = maximumMessages
+    public init(maximumTurns: Int = 10, window: Duration = .seconds(10), cooldown: Duration = .seconds(300)) {
+        self.maximumTurns = maximumTurns
         self.window = window
         self.cooldown = cooldown
     }
@@ -34,14 +36,14 @@ public struct PingPongDetector: Sendable {
     }
 
     /// Records one message and answers whether the conversation must now be cut off: more
-    /// than `maximumMessages` inside the window, and both sides among them.
+    /// than `maximumTurns` changes of side inside the window.
     public mutating func record(_ side: Side, in conversation: ConversationID, at time: Timestamp) -> Bool {
         let horizon = time - policy.window
         var recent = history[conversation, default: []].filter { $0.at > horizon }
         recent.append((time, side))
         history[conversation] = recent
-        guard recent.count > policy.maximumMessages else { return false }
-        return recent.contains { $0.side == .patron } && recent.contains { $0.side == .operator }
+        let turns = zip(recent, recent.dropFirst()).filter { $0.side != $1.side }.count
+        return turns > policy.maximumTurns
     }
 
     /// Drops the history of a conversation that has ended.

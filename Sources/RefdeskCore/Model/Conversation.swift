@@ -52,7 +52,8 @@ public struct Conversation: Hashable, Sendable, Codable, Identifiable {
     public var endedAt: Timestamp?
     /// Who it is offered to while new. Empty while it waits for a free operator.
     public var offers: [Offer]
-    /// Patron messages received while new, oldest first; cleared once answered.
+    /// Patron messages received while new, oldest first; cleared once answered. A chat
+    /// transferred to a queue starts with one entry holding the conversation so far.
     public var pending: [PendingMessage]
 
     public init(

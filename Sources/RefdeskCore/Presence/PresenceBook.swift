@@ -34,6 +34,11 @@ public struct PresenceBook: Sendable {
         resources[jid.bare]?[jid.resource]?.show
     }
 
+    /// Every resource of these JIDs that is not unavailable, with its show.
+    public func resources(of jids: [BareJID]) -> [(jid: BareJID, resource: String, show: Show)] {
+        jids.flatMap { bare in (resources[bare] ?? [:]).map { (bare, $0.key, $0.value.show) } }
+    }
+
     /// Whether any resource of any of these JIDs is available or chatty.
     public func isRoutable(_ jids: [BareJID]) -> Bool {
         jids.contains { jid in resources[jid]?.values.contains { $0.show.isRoutable } ?? false }

@@ -6,7 +6,7 @@ public enum Action: Hashable, Sendable {
     /// Sign a gateway on or off, following its queue.
     case setGatewayOnline(GatewayID, online: Bool)
     /// Offer a new conversation to an operator at `jid`, showing everything the patron has
-    /// written so far.
+    /// written so far (for a chat transferred from another queue: first the conversation so far).
     case offerToOperator(OperatorName, jid: FullJID, conversation: ConversationID, patron: PatronID, messages: [String])
     /// Relay a patron's message to an operator.
     case sendToOperator(jid: FullJID, conversation: ConversationID, text: String)

@@ -1,5 +1,5 @@
 /// Everything an admin sets up: queues, operators and their staffing JIDs, assignments,
-/// gateways, and the timing rules.
+/// gateways, canned replies, and the timing rules.
 public struct Configuration: Hashable, Sendable, Codable {
     public var queues: [QueueConfiguration]
     public var operators: [Operator]
@@ -10,6 +10,11 @@ public struct Configuration: Hashable, Sendable, Codable {
     public var pingPong: PingPongPolicy
     /// Country code for phone numbers written without `+`.
     public var defaultCountryCode: String
+    /// Replies operators send with `/canned NAME`, by name; names are matched ignoring case.
+    public var cannedReplies: [String: String]
+    /// The library's IANA time zone, for clock times shown to operators (the `[10:02]` of a
+    /// transferred conversation). Queues with opening hours name their own zone.
+    public var timeZone: String
 
     public init(
         queues: [QueueConfiguration] = [],
@@ -18,7 +23,9 @@ public struct Configuration: Hashable, Sendable, Codable {
         gateways: [Gateway] = [],
         settleTime: Duration = .seconds(2),
         pingPong: PingPongPolicy = .init(),
-        defaultCountryCode: String = "1"
+        defaultCountryCode: String = "1",
+        cannedReplies: [String: String] = [:],
+        timeZone: String = "UTC"
     ) {
         self.queues = queues
         self.operators = operators
@@ -27,6 +34,23 @@ public struct Configuration: Hashable, Sendable, Codable {
         self.settleTime = settleTime
         self.pingPong = pingPong
         self.defaultCountryCode = defaultCountryCode
+        self.cannedReplies = cannedReplies
+        self.timeZone = timeZone
+    }
+
+    /// Reads configurations written before canned replies and the time zone existed, with
+    /// their defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        queues = try container.decode([QueueConfiguration].self, forKey: .queues)
+        operators = try container.decode([Operator].self, forKey: .operators)
+        assignments = try container.decode([Assignment].self, forKey: .assignments)
+        gateways = try container.decode([Gateway].self, forKey: .gateways)
+        settleTime = try container.decode(Duration.self, forKey: .settleTime)
+        pingPong = try container.decode(PingPongPolicy.self, forKey: .pingPong)
+        defaultCountryCode = try container.decode(String.self, forKey: .defaultCountryCode)
+        cannedReplies = try container.decodeIfPresent([String: String].self, forKey: .cannedReplies) ?? [:]
+        timeZone = try container.decodeIfPresent(String.self, forKey: .timeZone) ?? "UTC"
     }
 
     /// The configuration as the sequence of admin changes that builds it.
@@ -38,13 +62,27 @@ public struct Configuration: Hashable, Sendable, Codable {
     }
 
     /// Checks the whole configuration with the same rules as individual changes (unknown
-    /// queues, duplicate ids, loop-guard collisions), so a stored configuration that was
-    /// edited by hand is caught before the router starts.
-    public func validate() throws(ConfigurationError) {
+    /// queues, duplicate ids, loop-guard collisions, opening hours that close before they
+    /// open), and the canned replies, so a stored configuration that was edited by hand is
+    /// caught before the router starts. Given `timeZones`, time-zone names must be known to it.
+    public func validate(timeZones: (any CivilTimeConverter)? = nil) throws(ConfigurationError) {
         var directory = Directory(configuration: Configuration(settleTime: settleTime, pingPong: pingPong, defaultCountryCode: defaultCountryCode))
         for change in changes {
             try directory.check(change)
+            if let timeZones { try Directory.checkTimeZones(of: change, timeZones) }
             directory.apply(change)
+        }
+        var seen: [String: String] = [:]
+        for name in cannedReplies.keys.sorted() {
+            guard !name.isEmpty, !name.contains(where: \.isWhitespace) else {
+                throw ConfigurationError("The canned reply name \"\(name)\" must be one word")
+            }
+            if let other = seen.updateValue(name, forKey: name.lowercased()) {
+                throw ConfigurationError("The canned replies \(other) and \(name) differ only in case")
+            }
+        }
+        if let timeZones, !timeZones.knows(timeZone) {
+            throw ConfigurationError("Unknown time zone \(timeZone)")
         }
     }
 }
@@ -58,11 +96,15 @@ struct Directory: Sendable {
     var settleTime: Duration
     var pingPong: PingPongPolicy
     var defaultCountryCode: String
+    var cannedReplies: [String: String]
+    var timeZone: String
 
     init(configuration: Configuration) {
         settleTime = configuration.settleTime
         pingPong = configuration.pingPong
         defaultCountryCode = configuration.defaultCountryCode
+        cannedReplies = configuration.cannedReplies
+        timeZone = configuration.timeZone
         for queue in configuration.queues { queues[queue.name] = queue }
         for op in configuration.operators { operators[op.name] = op }
         assignments = Set(configuration.assignments)
@@ -77,7 +119,9 @@ struct Directory: Sendable {
             gateways: gateways.values.sorted { $0.id < $1.id },
             settleTime: settleTime,
             pingPong: pingPong,
-            defaultCountryCode: defaultCountryCode
+            defaultCountryCode: defaultCountryCode,
+            cannedReplies: cannedReplies,
+            timeZone: timeZone
         )
     }
 
@@ -114,6 +158,11 @@ struct Directory: Sendable {
             if case .leastBusy(let limit) = queue.routing, limit < 1 {
                 throw ConfigurationError("The least-busy limit \(limit) of queue \(queue.name) must be at least 1")
             }
+            do {
+                try queue.openingHours?.validate()
+            } catch {
+                throw ConfigurationError("Queue \(queue.name): \(error.message)")
+            }
         case .addOperator(let name):
             if name.rawValue.isEmpty { throw ConfigurationError("An operator needs a name") }
             if operators[name] != nil { throw ConfigurationError("An operator named \(name) already exists") }
@@ -135,6 +184,18 @@ struct Directory: Sendable {
         case .removeGateway(let id):
             if gateways[id] == nil { throw ConfigurationError("There is no gateway with id \(id)") }
         }
+    }
+
+    /// Refuses a queue whose opening hours name a time zone the converter does not know.
+    static func checkTimeZones(of change: ConfigurationChange, _ timeZones: any CivilTimeConverter) throws(ConfigurationError) {
+        guard case .putQueue(let queue) = change, let zone = queue.openingHours?.timeZone, !timeZones.knows(zone) else { return }
+        throw ConfigurationError("Unknown time zone \(zone) in the opening hours of queue \(queue.name)")
+    }
+
+    /// The canned reply whose name matches `name` ignoring case.
+    func cannedReply(named name: String) -> (name: String, text: String)? {
+        let lowered = name.lowercased()
+        return cannedReplies.sorted { $0.key < $1.key }.first { $0.key.lowercased() == lowered }.map { ($0.key, $0.value) }
     }
 
     /// Applies a change that passed `check`.

@@ -6,14 +6,16 @@ public enum Event: Hashable, Sendable {
     /// A patron wrote to a gateway.
     case patronMessage(PatronMessage)
     /// An operator wrote in a conversation. A body starting with `/` is an operator command
-    /// (`//` escapes a message that really starts with a slash).
+    /// (`//` escapes a message that really starts with a slash): `/transfer NAME`, `/close`,
+    /// `/canned [NAME]`, `/who [QUEUE]`, `/logout MINUTES|off`, `/help`.
     case operatorMessage(from: FullJID, conversation: ConversationID, body: String, at: Timestamp)
     /// The conversation ends (closed by its operator, an admin, or a timeout in the daemon).
     case closeConversation(ConversationID, at: Timestamp)
     /// An admin changed the configuration. Use ``Switchboard/check(_:)`` before persisting it.
     case configure(ConfigurationChange, at: Timestamp)
-    /// Time passes. Debounced queue presence is decided on ticks, so the daemon should tick
-    /// a few times per settle time (e.g. every 500 ms).
+    /// Time passes. Debounced queue presence (including opening and closing hours) and
+    /// auto-logout timers are decided on ticks, so the daemon should tick a few times per
+    /// settle time (e.g. every 500 ms).
     case tick(at: Timestamp)
 
     /// When the event happened.

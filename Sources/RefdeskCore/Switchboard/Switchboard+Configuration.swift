@@ -1,7 +1,7 @@
 extension Switchboard {
     mutating func handleConfigurationChange(_ change: ConfigurationChange, at time: Timestamp) -> [Action] {
         do {
-            try directory.check(change)
+            try check(change)
         } catch {
             return [.configurationRefused(change, reason: error.message)]
         }

@@ -18,7 +18,7 @@ extension Switchboard {
             switch queue.routing {
             case .ringAll:
                 for op in directory.operators(assignedTo: queue.name) where !conversation.isOffered(to: op.name) {
-                    guard let jid = presence.resourceForNewChat(among: op.staffingJIDs) else { continue }
+                    guard let jid = newChatResource(of: op) else { continue }
                     conversation.offers.append(Offer(operator: op.name, jid: jid))
                     actions.append(offerAction(conversation, to: op.name, at: jid))
                 }
@@ -60,7 +60,7 @@ extension Switchboard {
     /// after the last one chosen (round-robin by name).
     func leastBusyOperator(of queue: QueueName, limit: Int) -> (OperatorName, FullJID)? {
         let candidates = directory.operators(assignedTo: queue).compactMap { op -> (name: OperatorName, jid: FullJID, load: Int)? in
-            guard let jid = presence.resourceForNewChat(among: op.staffingJIDs) else { return nil }
+            guard let jid = newChatResource(of: op) else { return nil }
             let load = load(of: op.name)
             return load < limit ? (op.name, jid, load) : nil
         }

@@ -3,12 +3,14 @@ extension Switchboard {
         guard let op = directory.operatorOwning(jid.bare) else {
             return [.dropped(reason: "message from \(jid) for conversation \(id): \(jid.bare) is not a staffing JID")]
         }
-        var text = body
-        if body.hasPrefix("//") {
-            text = String(body.dropFirst())
-        } else if body.hasPrefix("/") {
-            return handleCommand(body, from: jid, conversation: id)
-        }
+        if body.hasPrefix("//") { return deliver(String(body.dropFirst()), from: jid, op, conversation: id, at: at) }
+        if body.hasPrefix("/") { return handleCommand(body, from: jid, operator: op, conversation: id, at: at) }
+        return deliver(body, from: jid, op, conversation: id, at: at)
+    }
+
+    /// An operator's text for the patron: the first reply takes a new chat, later ones are
+    /// relayed by the owner; anyone else is told why not.
+    mutating func deliver(_ text: String, from jid: FullJID, _ op: Operator, conversation id: ConversationID, at: Timestamp) -> [Action] {
         guard let conversation = conversations[id] else {
             return [.notifyOperator(jid: jid, conversation: id, text: "Chat \(id) is not open.")]
         }
@@ -46,25 +48,13 @@ extension Switchboard {
         var taken = conversation
         let others = taken.offers.filter { $0.operator != name }
         taken.operator = name
-        taken.answeredAt = at
+        // A chat handed back to a queue keeps the time it was first answered.
+        taken.answeredAt = taken.answeredAt ?? at
         taken.offers = []
         taken.pending = []
         save(taken)
         return [.sendToPatron(taken.patron, conversation: taken.id, text: text)]
             + transcript(taken, .operator(name), text, at: at)
             + others.map { .notifyOperator(jid: $0.jid, conversation: taken.id, text: "\(name) took this chat") }
-    }
-
-    /// Operator commands (transfer, close, canned replies, who, auto-logout, help) are not
-    /// implemented yet; every command gets the short help text unknown commands will get.
-    func handleCommand(_ body: String, from jid: FullJID, conversation: ConversationID) -> [Action] {
-        let name = body.dropFirst().prefix { !$0.isWhitespace }
-        return [
-            .notifyOperator(
-                jid: jid,
-                conversation: conversation,
-                text: "Unknown command /\(name). To send a message that starts with /, type it twice: //"
-            )
-        ]
     }
 }

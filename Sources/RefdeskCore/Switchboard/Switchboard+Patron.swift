@@ -24,8 +24,10 @@ extension Switchboard {
         var (open, actions) = continuingConversation(for: patron, at: at)
         // Only a chat someone owns carries on while the queue is offline; anything else is
         // an offline message (delivered into the waiting chat when the queue comes back).
-        if open?.state != .ongoing, !queueHasRoutableOperator(queue.name), !debouncer.isReportedOnline(queue.name) {
-            return actions + storeOffline(message, patron: patron, queue: queue)
+        // A waiting chat transferred to another queue follows that queue.
+        let target = open.flatMap { directory.queues[$0.queue] } ?? queue
+        if open?.state != .ongoing, !queueIsAvailable(target.name, at: at), !debouncer.isReportedOnline(target.name) {
+            return actions + storeOffline(message, patron: patron, queue: target)
         }
         if open == nil {
             let started = makeConversation(patron: patron, queue: queue.name, at: at)
@@ -78,9 +80,17 @@ extension Switchboard {
         inbox.append(entry)
         var actions: [Action] = [.storeOffline(entry)]
         if autoReplied[queue.name, default: []].insert(patron).inserted, let reply = queue.offlineReply, !reply.isEmpty {
-            actions.append(.sendToPatron(patron, conversation: nil, text: reply))
+            actions.append(.sendToPatron(patron, conversation: nil, text: offlineReply(reply, of: queue.name, at: message.receivedAt)))
         }
         return actions
+    }
+
+    /// The offline reply with `{next_open}` filled in: the next opening in the queue's local
+    /// time when it is outside its hours, `soon` otherwise.
+    func offlineReply(_ reply: String, of queue: QueueName, at time: Timestamp) -> String {
+        guard reply.contains("{next_open}") else { return reply }
+        let next = nextOpening(of: queue, after: time)?.description ?? "soon"
+        return reply.replacing("{next_open}", with: next)
     }
 
     /// Ends a conversation that looks like two programs answering each other, and mutes the
@@ -96,8 +106,8 @@ extension Switchboard {
         actions += recipients.map { .notifyOperator(jid: $0, conversation: conversation.id, text: notice) }
         actions.append(
             .dropped(
-                reason: "conversation \(conversation.id) cut off: more than \(policy.maximumMessages) messages "
-                    + "within \(policy.window.wholeMilliseconds) ms from both sides"
+                reason: "conversation \(conversation.id) cut off: more than \(policy.maximumTurns) turns "
+                    + "within \(policy.window.wholeMilliseconds) ms"
             )
         )
         return actions

@@ -8,7 +8,8 @@
 ///
 /// Rules, in brief:
 /// - A queue is online while one assigned operator is routable (available or chat on any
-///   resource of any staffing JID); the reported state changes only after it held for the
+///   resource of any staffing JID, and not auto-logged-out) and the queue is within its
+///   opening hours, if it has any; the reported state changes only after it held for the
 ///   settle time, decided on ticks.
 /// - A patron message to an online queue starts (or continues) a conversation, offered by
 ///   the queue's ``RoutingPolicy``; the first reply makes the replier its owner.
@@ -17,6 +18,8 @@
 ///   age, when the queue next comes online.
 /// - The ``LoopGuard`` drops messages from gateway accounts and staffing JIDs, and a
 ///   ping-pong conversation is cut off.
+/// - Operators type commands in a conversation (`/transfer`, `/close`, `/canned`, `/who`,
+///   `/logout`, `/help`); each is answered with ``Action/notifyOperator(jid:conversation:text:)``.
 public struct Switchboard: Sendable {
     var directory: Directory
     var presence = PresenceBook()
@@ -29,12 +32,28 @@ public struct Switchboard: Sendable {
     var pingPong: PingPongDetector
     var nextConversationID: UInt64
     var nextOfflineMessageID: UInt64
+    /// Converts instants to the local time of opening hours and of times shown to operators.
+    let timeZones: any CivilTimeConverter
+    /// The last ``recentLineLimit`` transcript lines of each open conversation.
+    var recentLines: [ConversationID: [TranscriptLine]] = [:]
+    /// When each running auto-logout timer expires.
+    var autoLogoutAt: [OperatorName: Timestamp] = [:]
+    /// Auto-logged-out operators, with what each resource showed when the timer expired.
+    var loggedOut: [OperatorName: [ResourceKey: Show]] = [:]
     /// Conversations changed while handling the current event; each is reported once, at the end.
     var touched: Set<ConversationID> = []
 
-    /// Starts from a configuration (validate it first with ``Configuration/validate()``) and
-    /// the state saved by a previous run.
-    public init(configuration: Configuration, snapshot: Snapshot = .init()) {
+    /// How many transcript lines of an open conversation are kept in memory for transfers.
+    public static let recentLineLimit = 50
+
+    /// Starts from a configuration (validate it first with
+    /// ``Configuration/validate(timeZones:)``) and the state saved by a previous run.
+    ///
+    /// `timeZones` converts instants to local time for opening hours and for the clock times
+    /// shown to operators; the router passes one backed by the system's time-zone data. A
+    /// zone it does not know is read as UTC.
+    public init(configuration: Configuration, snapshot: Snapshot = .init(), timeZones: any CivilTimeConverter = FixedOffsetTimeZones.utc) {
+        self.timeZones = timeZones
         directory = Directory(configuration: configuration)
         debouncer = QueuePresenceDebouncer(settleTime: configuration.settleTime, reported: snapshot.reportedOnline)
         pingPong = PingPongDetector(policy: configuration.pingPong)
@@ -45,6 +64,16 @@ public struct Switchboard: Sendable {
         for mute in snapshot.muted { muted[mute.patron] = mute.until }
         nextConversationID = max(snapshot.nextConversationID, (conversations.keys.max()?.rawValue ?? 0) + 1)
         nextOfflineMessageID = max(snapshot.nextOfflineMessageID, (inbox.last?.id ?? 0) + 1)
+        for entry in snapshot.recentLines where conversations[entry.conversation] != nil {
+            recentLines[entry.conversation] = Array(entry.lines.suffix(Self.recentLineLimit))
+        }
+        for timer in snapshot.autoLogoutTimers { autoLogoutAt[timer.operator] = timer.expiresAt }
+        for entry in snapshot.loggedOut {
+            loggedOut[entry.operator] = Dictionary(
+                entry.showing.map { (ResourceKey(jid: $0.jid, resource: $0.resource), $0.show) },
+                uniquingKeysWith: { _, last in last }
+            )
+        }
     }
 
     /// The durable state to persist after handling events.
@@ -58,7 +87,16 @@ public struct Switchboard: Sendable {
             lastTieWinner: lastTieWinner,
             muted: muted.map { Snapshot.Mute(patron: $0.key, until: $0.value) }.sorted { $0.patron < $1.patron },
             nextConversationID: nextConversationID,
-            nextOfflineMessageID: nextOfflineMessageID
+            nextOfflineMessageID: nextOfflineMessageID,
+            recentLines: recentLines.sorted { $0.key < $1.key }.map { Snapshot.RecentLines(conversation: $0.key, lines: $0.value) },
+            autoLogoutTimers: autoLogoutAt.sorted { $0.key < $1.key }.map { Snapshot.AutoLogoutTimer(operator: $0.key, expiresAt: $0.value) },
+            loggedOut: loggedOut.sorted { $0.key < $1.key }.map { name, showing in
+                Snapshot.LoggedOut(
+                    operator: name,
+                    showing: showing.map { Snapshot.ResourceShow(jid: $0.key.jid, resource: $0.key.resource, show: $0.value) }
+                        .sorted { ($0.jid, $0.resource) < ($1.jid, $1.resource) }
+                )
+            }
         )
     }
 
@@ -84,7 +122,7 @@ public struct Switchboard: Sendable {
         case .configure(let change, let at):
             actions = handleConfigurationChange(change, at: at)
         case .tick(let at):
-            actions = []
+            actions = expireAutoLogouts(at: at)
             pingPong.prune(at: at)
             muted = muted.filter { $0.value > at }
         }
@@ -98,9 +136,11 @@ public struct Switchboard: Sendable {
     }
 
     /// Refuses a configuration change that would break a rule (unknown names, duplicate ids,
-    /// an account already in use), so the admin API can answer before persisting it.
+    /// an account already in use, opening hours in an unknown time zone), so the admin API
+    /// can answer before persisting it.
     public func check(_ change: ConfigurationChange) throws(ConfigurationError) {
         try directory.check(change)
+        try Directory.checkTimeZones(of: change, timeZones)
     }
 
     // MARK: Queries
@@ -122,25 +162,73 @@ public struct Switchboard: Sendable {
         debouncer.isReportedOnline(queue)
     }
 
-    /// Whether the operator can be offered new chats right now.
+    /// Whether the operator can be offered new chats right now: available or chat somewhere,
+    /// and not auto-logged-out.
     public func isRoutable(_ name: OperatorName) -> Bool {
-        guard let op = directory.operators[name] else { return false }
+        guard let op = directory.operators[name], loggedOut[name] == nil else { return false }
         return presence.isRoutable(op.staffingJIDs)
+    }
+
+    /// Whether the queue is within its opening hours at `time`; always true for a queue
+    /// without opening hours (and false for an unknown queue).
+    public func isOpen(_ queue: QueueName, at time: Timestamp) -> Bool {
+        guard let configuration = directory.queues[queue] else { return false }
+        return configuration.openingHours?.isOpen(at: time, timeZones: timeZones) ?? true
+    }
+
+    /// When a queue that is outside its opening hours at `time` opens next; `nil` while it is
+    /// within them, when it has no opening hours, or when its schedule is empty.
+    public func nextOpening(of queue: QueueName, after time: Timestamp) -> NextOpening? {
+        guard !isOpen(queue, at: time), let hours = directory.queues[queue]?.openingHours else { return nil }
+        return hours.nextOpening(after: time, timeZones: timeZones)
+    }
+
+    /// When the operator's auto-logout timer expires, `nil` when none is running.
+    public func autoLogoutTime(of name: OperatorName) -> Timestamp? {
+        autoLogoutAt[name]
+    }
+
+    /// Whether the operator's auto-logout timer expired and they have not come back since.
+    public func isAutoLoggedOut(_ name: OperatorName) -> Bool {
+        loggedOut[name] != nil
+    }
+
+    /// The last transcript lines of an open conversation, oldest first (at most
+    /// ``recentLineLimit``), whether or not its queue keeps transcripts.
+    public func recentTranscript(of id: ConversationID) -> [TranscriptLine] {
+        recentLines[id] ?? []
     }
 
     // MARK: Shared helpers
 
     func queueHasRoutableOperator(_ queue: QueueName) -> Bool {
-        directory.operators(assignedTo: queue).contains { presence.isRoutable($0.staffingJIDs) }
+        directory.operators(assignedTo: queue).contains { isRoutable($0.name) }
+    }
+
+    /// A queue's actual (not yet debounced) state: a routable operator and open hours.
+    func queueIsAvailable(_ queue: QueueName, at time: Timestamp) -> Bool {
+        queueHasRoutableOperator(queue) && isOpen(queue, at: time)
+    }
+
+    /// Where to offer the operator a new chat; `nil` while they are not routable.
+    func newChatResource(of op: Operator) -> FullJID? {
+        loggedOut[op.name] == nil ? presence.resourceForNewChat(among: op.staffingJIDs) : nil
     }
 
     func openConversation(for patron: PatronID) -> Conversation? {
         conversations.values.first { $0.patron == patron }
     }
 
-    func transcript(_ conversation: Conversation, _ speaker: TranscriptLine.Speaker, _ text: String, at: Timestamp) -> [Action] {
+    /// Keeps the line among the conversation's recent lines and, for queues that keep
+    /// transcripts, has it recorded.
+    mutating func transcript(_ conversation: Conversation, _ speaker: TranscriptLine.Speaker, _ text: String, at: Timestamp) -> [Action] {
+        let line = TranscriptLine(speaker: speaker, text: text, at: at)
+        var lines = recentLines[conversation.id] ?? []
+        lines.append(line)
+        if lines.count > Self.recentLineLimit { lines.removeFirst(lines.count - Self.recentLineLimit) }
+        recentLines[conversation.id] = lines
         guard directory.queues[conversation.queue]?.keepsTranscripts == true else { return [] }
-        return [.recordTranscript(conversation.id, TranscriptLine(speaker: speaker, text: text, at: at))]
+        return [.recordTranscript(conversation.id, line)]
     }
 
     mutating func makeConversation(patron: PatronID, queue: QueueName, at: Timestamp) -> Conversation {
@@ -162,8 +250,15 @@ public struct Switchboard: Sendable {
         ended.endedAt = at
         ended.offers = []
         conversations[ended.id] = nil
+        recentLines[ended.id] = nil
         touched.remove(ended.id)
         pingPong.forget(ended.id)
         return [.conversationChanged(ended)]
     }
+}
+
+/// One resource of a staffing JID.
+struct ResourceKey: Hashable, Sendable {
+    var jid: BareJID
+    var resource: String
 }

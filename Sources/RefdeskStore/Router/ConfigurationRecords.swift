@@ -16,8 +16,17 @@ public struct QueueRecord: Sendable, Equatable {
     public var offlineReply: String
     /// With this off only conversation metadata is kept, no message bodies.
     public var keepsTranscripts: Bool
+    /// Weekly hours in the queue's local time, e.g. "Mon-Fri 09:00-17:00, Sat 10:00-14:00"; nil = always open.
+    public var openingHours: String?
+    /// The IANA time zone of `openingHours`, e.g. "America/New_York".
+    public var timeZone: String?
 
-    public init(name: String, routingPolicy: RoutingPolicy, chatLimit: Int, offlineReply: String, keepsTranscripts: Bool) {
+    public init(
+        name: String, routingPolicy: RoutingPolicy, chatLimit: Int, offlineReply: String, keepsTranscripts: Bool,
+        openingHours: String? = nil, timeZone: String? = nil
+    ) {
+        self.openingHours = openingHours
+        self.timeZone = timeZone
         self.name = name
         self.routingPolicy = routingPolicy
         self.chatLimit = chatLimit

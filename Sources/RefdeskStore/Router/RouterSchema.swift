@@ -18,7 +18,9 @@ public enum RouterSchema {
             routing_policy    TEXT NOT NULL CHECK (routing_policy IN ('ring-all', 'least-busy')),
             chat_limit        INTEGER NOT NULL CHECK (chat_limit >= 0),
             offline_reply     TEXT NOT NULL DEFAULT '',
-            keeps_transcripts INTEGER NOT NULL DEFAULT 1 CHECK (keeps_transcripts IN (0, 1))
+            keeps_transcripts INTEGER NOT NULL DEFAULT 1 CHECK (keeps_transcripts IN (0, 1)),
+            opening_hours     TEXT,
+            time_zone         TEXT
         );
 
         CREATE TABLE operators (

@@ -5,29 +5,41 @@ extension SQLiteConnection {
     /// Adds a queue; fails with a constraint violation when the name is taken.
     public func insertQueue(_ queue: QueueRecord) throws {
         try run(
-            "INSERT INTO queues (name, routing_policy, chat_limit, offline_reply, keeps_transcripts) VALUES (?, ?, ?, ?, ?)",
-            queue.name, queue.routingPolicy.rawValue, queue.chatLimit, queue.offlineReply, queue.keepsTranscripts
+            """
+            INSERT INTO queues (name, routing_policy, chat_limit, offline_reply, keeps_transcripts, opening_hours, time_zone)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            queue.name, queue.routingPolicy.rawValue, queue.chatLimit, queue.offlineReply, queue.keepsTranscripts,
+            queue.openingHours, queue.timeZone
         )
     }
 
     /// Replaces the settings of the queue named `queue.name`.
     public func updateQueue(_ queue: QueueRecord) throws {
         try run(
-            "UPDATE queues SET routing_policy = ?, chat_limit = ?, offline_reply = ?, keeps_transcripts = ? WHERE name = ?",
-            queue.routingPolicy.rawValue, queue.chatLimit, queue.offlineReply, queue.keepsTranscripts, queue.name
+            """
+            UPDATE queues SET routing_policy = ?, chat_limit = ?, offline_reply = ?, keeps_transcripts = ?,
+                opening_hours = ?, time_zone = ? WHERE name = ?
+            """,
+            queue.routingPolicy.rawValue, queue.chatLimit, queue.offlineReply, queue.keepsTranscripts,
+            queue.openingHours, queue.timeZone, queue.name
         )
         guard changes == 1 else { throw StoreError.notFound(table: "queues", key: "'\(queue.name)'") }
     }
 
     /// Every queue, by name.
     public func allQueues() throws -> [QueueRecord] {
-        try query("SELECT name, routing_policy, chat_limit, offline_reply, keeps_transcripts FROM queues ORDER BY name") { row in
+        try query(
+            "SELECT name, routing_policy, chat_limit, offline_reply, keeps_transcripts, opening_hours, time_zone FROM queues ORDER BY name"
+        ) { row in
             QueueRecord(
                 name: try row.string(0),
                 routingPolicy: try .decode(try row.string(1), table: "queues", column: "routing_policy"),
                 chatLimit: try row.int(2),
                 offlineReply: try row.string(3),
-                keepsTranscripts: try row.bool(4)
+                keepsTranscripts: try row.bool(4),
+                openingHours: row.optionalString(5),
+                timeZone: row.optionalString(6)
             )
         }
     }

@@ -32,9 +32,9 @@ struct Desk {
     }
 
     /// A desk running an explicit configuration, e.g. one taken from another switchboard.
-    init(configuration: Configuration, snapshot: Snapshot) throws {
+    init(configuration: Configuration, snapshot: Snapshot = .init(), timeZones: any CivilTimeConverter = FixedOffsetTimeZones.utc) throws {
         self = try Desk()
-        board = Switchboard(configuration: configuration, snapshot: snapshot)
+        board = Switchboard(configuration: configuration, snapshot: snapshot, timeZones: timeZones)
     }
 
     static func configuration(routing: RoutingPolicy = .ringAll, keepsTranscripts: Bool = true, pingPong: PingPongPolicy = .init()) throws -> Configuration {
@@ -89,6 +89,12 @@ struct Desk {
 
     @discardableResult
     mutating func reply(from jid: FullJID, in conversation: ConversationID, _ body: String, at time: Timestamp) -> [Action] {
+        board.handle(.operatorMessage(from: jid, conversation: conversation, body: body, at: time))
+    }
+
+    /// An operator command typed in a conversation's window.
+    @discardableResult
+    mutating func command(_ jid: FullJID, in conversation: ConversationID, _ body: String, at time: Timestamp) -> [Action] {
         board.handle(.operatorMessage(from: jid, conversation: conversation, body: body, at: time))
     }
 

@@ -1,0 +1,255 @@
+/// Operator commands, typed in a conversation's window and answered there.
+extension Switchboard {
+    /// The short help every operator gets for `/help` and after an unknown command.
+    public static let commandHelp =
+        "Commands: /transfer NAME (an operator or a queue), /close, /canned [NAME], /who [QUEUE], "
+        + "/logout MINUTES or /logout off, /help. To send a message that starts with /, type it twice: //"
+
+    /// The longest auto-logout timer, in minutes: a working day and then some.
+    public static let maximumAutoLogoutMinutes = 24 * 60
+
+    /// Why a command cannot act on a conversation; the text is for the operator.
+    struct Refusal: Error {
+        var text: String
+    }
+
+    mutating func handleCommand(_ body: String, from jid: FullJID, operator op: Operator, conversation id: ConversationID, at: Timestamp) -> [Action] {
+        let line = body.dropFirst()
+        let word = line.prefix { !$0.isWhitespace }
+        let argument = Self.trimmed(line.dropFirst(word.count))
+        let command = Command(jid: jid, operator: op, conversation: id, at: at)
+        switch word.lowercased() {
+        case "", "help": return command.reply(Self.commandHelp)
+        case "transfer": return transfer(command, to: argument)
+        case "close": return close(command)
+        case "canned": return canned(command, named: argument)
+        case "who": return who(command, queue: argument)
+        case "logout": return logout(command, argument: argument)
+        default: return command.reply("Unknown command /\(word). " + Self.commandHelp)
+        }
+    }
+
+    /// Who typed a command, where, and when.
+    struct Command {
+        var jid: FullJID
+        var `operator`: Operator
+        var conversation: ConversationID
+        var at: Timestamp
+
+        func reply(_ text: String) -> [Action] {
+            [.notifyOperator(jid: jid, conversation: conversation, text: text)]
+        }
+    }
+
+    // MARK: /transfer
+
+    /// Hands the chat to an operator (who must be routable and becomes its owner) or to a
+    /// queue (which must be online; the chat waits there as new and is offered by the
+    /// queue's policy). Either way the receiver sees the conversation so far; the patron is
+    /// not told.
+    mutating func transfer(_ command: Command, to target: String) -> [Action] {
+        guard !target.isEmpty else { return command.reply("Usage: /transfer NAME, where NAME is an operator or a queue.") }
+        let conversation: Conversation
+        do {
+            conversation = try ownConversation(command, allowNew: false)
+        } catch {
+            return command.reply(error.text)
+        }
+        if let receiver = operatorNamed(target) { return transfer(conversation, command, toOperator: receiver) }
+        if let queue = queueNamed(target) { return transfer(conversation, command, toQueue: queue) }
+        return command.reply("There is no operator or queue named \(target).")
+    }
+
+    private mutating func transfer(_ conversation: Conversation, _ command: Command, toOperator receiver: Operator) -> [Action] {
+        let id = conversation.id
+        guard receiver.name != command.operator.name else { return command.reply("You already have this chat.") }
+        guard let receiverJID = newChatResource(of: receiver) else {
+            return command.reply("Cannot transfer chat \(id) to \(receiver.name): \(unavailability(of: receiver)). The chat stays with you.")
+        }
+        var moved = conversation
+        moved.operator = receiver.name
+        save(moved)
+        return [
+            .notifyOperator(jid: receiverJID, conversation: id, text: handOver(conversation, from: command.operator.name)),
+            .notifyOperator(jid: command.jid, conversation: id, text: "Chat \(id) transferred to \(receiver.name)."),
+        ]
+    }
+
+    private mutating func transfer(_ conversation: Conversation, _ command: Command, toQueue queue: QueueConfiguration) -> [Action] {
+        let id = conversation.id
+        guard queue.name != conversation.queue else {
+            return command.reply("Chat \(id) is already in queue \(queue.name); name an operator to hand it to.")
+        }
+        guard debouncer.isReportedOnline(queue.name) else {
+            let reason = nextOpening(of: queue.name, after: command.at).map { "it is closed until \($0)" } ?? "it is offline"
+            return command.reply("Cannot transfer chat \(id) to queue \(queue.name): \(reason). The chat stays with you.")
+        }
+        var moved = conversation
+        moved.queue = queue.name
+        moved.operator = nil
+        moved.offers = []
+        // Offers show the pending messages, so the conversation so far leads them.
+        moved.pending = [PendingMessage(text: handOver(conversation, from: command.operator.name), receivedAt: command.at)]
+        save(moved)
+        // `reconcileOffers` offers it by the new queue's policy once this event is handled.
+        return command.reply("Chat \(id) transferred to queue \(queue.name).")
+    }
+
+    /// What a transfer's receiver reads: who it came from and the recent lines, each with
+    /// its local clock time.
+    func handOver(_ conversation: Conversation, from name: OperatorName) -> String {
+        let lines = recentLines[conversation.id] ?? []
+        guard !lines.isEmpty else { return "Transferred from \(name)." }
+        let history = lines.map { line -> String in
+            let speaker: String
+            switch line.speaker {
+            case .patron: speaker = "patron"
+            case .operator(let name): speaker = name.rawValue
+            }
+            return "[\(clockTime(line.at))] \(speaker): \(line.text)"
+        }
+        return "Transferred from \(name). Conversation so far:\n" + history.joined(separator: "\n")
+    }
+
+    /// `HH:MM` in the library's time zone.
+    func clockTime(_ instant: Timestamp) -> String {
+        LocalTime(instant, offset: timeZones.offsetFromUTC(in: directory.timeZone, at: instant) ?? .zero).time.description
+    }
+
+    /// Why an operator cannot take a new chat: auto-logged-out, their best show, or offline.
+    func unavailability(of op: Operator) -> String {
+        if loggedOut[op.name] != nil { return "\(op.name) is auto-logged-out" }
+        guard let jid = presence.resourceForOwnedChat(among: op.staffingJIDs), let show = presence.show(of: jid) else {
+            return "\(op.name) is offline"
+        }
+        switch show {
+        case .away: return "\(op.name) is away"
+        case .xa: return "\(op.name) is extended away"
+        case .dnd: return "\(op.name) is busy (do not disturb)"
+        case .available, .chat: return "\(op.name) is not receiving new chats"
+        }
+    }
+
+    // MARK: /close
+
+    /// Ends the chat as completed; the patron's next message starts a new one. The owner of
+    /// an ongoing chat may close it, and so may anyone who could take a new one (which
+    /// clears chats nobody should answer); others offered it hear who closed it.
+    mutating func close(_ command: Command) -> [Action] {
+        let conversation: Conversation
+        do {
+            conversation = try ownConversation(command, allowNew: true)
+        } catch {
+            return command.reply(error.text)
+        }
+        let name = command.operator.name
+        let others = conversation.offers.filter { $0.operator != name }
+        return end(conversation, at: command.at)
+            + command.reply("Chat \(conversation.id) closed.")
+            + others.map { .notifyOperator(jid: $0.jid, conversation: conversation.id, text: "\(name) closed this chat") }
+    }
+
+    // MARK: /canned
+
+    /// Sends a configured reply as if the operator had typed it (so it takes a new chat like
+    /// any first reply); without a name, lists the names.
+    mutating func canned(_ command: Command, named name: String) -> [Action] {
+        let names = directory.cannedReplies.keys.sorted()
+        let listing = names.isEmpty ? "No canned replies are configured." : "Canned replies: \(names.joined(separator: ", "))."
+        guard !name.isEmpty else { return command.reply(listing) }
+        guard let reply = directory.cannedReply(named: name) else {
+            return command.reply("There is no canned reply named \(name). " + listing)
+        }
+        let actions = deliver(reply.text, from: command.jid, command.operator, conversation: command.conversation, at: command.at)
+        let sent = actions.contains { if case .sendToPatron = $0 { true } else { false } }
+        return sent ? actions + command.reply("Sent \(reply.name): \(reply.text)") : actions
+    }
+
+    // MARK: /who
+
+    /// Lists the queue's routable operators with their show, and when a closed queue opens.
+    func who(_ command: Command, queue name: String) -> [Action] {
+        let queue: QueueName
+        if name.isEmpty {
+            guard let conversation = conversations[command.conversation] else {
+                return command.reply("Chat \(command.conversation) is not open; name a queue: /who QUEUE")
+            }
+            queue = conversation.queue
+        } else {
+            guard let named = queueNamed(name) else { return command.reply("There is no queue named \(name).") }
+            queue = named.name
+        }
+        let available = directory.operators(assignedTo: queue).compactMap { op -> String? in
+            guard let jid = newChatResource(of: op), let show = presence.show(of: jid) else { return nil }
+            return "\(op.name) (\(show.rawValue))"
+        }
+        var text = available.isEmpty ? "Nobody is available on \(queue)." : "Available on \(queue): \(available.joined(separator: ", "))."
+        if let next = nextOpening(of: queue, after: command.at) { text += " \(queue) is closed until \(next)." }
+        return command.reply(text)
+    }
+
+    // MARK: /logout
+
+    /// Starts (or restarts) the operator's auto-logout timer, or turns it off. At expiry,
+    /// decided on a tick, they stop being routable until their presence changes.
+    mutating func logout(_ command: Command, argument: String) -> [Action] {
+        let name = command.operator.name
+        let usage = "Usage: /logout MINUTES (1 to \(Self.maximumAutoLogoutMinutes)) or /logout off."
+        if argument.lowercased() == "off" {
+            let wasLoggedOut = loggedOut[name] != nil
+            autoLogoutAt[name] = nil
+            loggedOut[name] = nil
+            return command.reply(wasLoggedOut ? "Auto-logout is off; you receive new chats again." : "Auto-logout is off.")
+        }
+        guard !argument.isEmpty else {
+            let status = autoLogoutAt[name].map { "Auto-logout is set for \(clockTime($0))." } ?? "Auto-logout is off."
+            return command.reply("\(status) \(usage)")
+        }
+        guard let minutes = Int(argument), (1...Self.maximumAutoLogoutMinutes).contains(minutes) else {
+            return command.reply("\"\(argument)\" is not a number of minutes from 1 to \(Self.maximumAutoLogoutMinutes). \(usage)")
+        }
+        let expiry = command.at + .seconds(minutes * 60)
+        autoLogoutAt[name] = expiry
+        loggedOut[name] = nil
+        return command.reply("Auto-logout in \(minutes) min, at \(clockTime(expiry)): then you receive no new chats until your presence changes.")
+    }
+
+    // MARK: Helpers
+
+    /// The conversation the command acts on, if the operator may act on it: the owner of an
+    /// ongoing chat, or (with `allowNew`) someone who may take a new one.
+    func ownConversation(_ command: Command, allowNew: Bool) throws(Refusal) -> Conversation {
+        let id = command.conversation
+        guard let conversation = conversations[id] else { throw Refusal(text: "Chat \(id) is not open.") }
+        switch conversation.state {
+        case .ongoing:
+            guard conversation.operator == command.operator.name else {
+                throw Refusal(text: "\(conversation.operator?.rawValue ?? "Someone") already has this chat.")
+            }
+        case .new:
+            guard allowNew else { throw Refusal(text: "Chat \(id) has no owner yet: reply to take it first.") }
+            guard mayTake(conversation, command.operator.name) else { throw Refusal(text: "Chat \(id) is offered to someone else.") }
+        case .completed:
+            throw Refusal(text: "Chat \(id) is not open.")
+        }
+        return conversation
+    }
+
+    /// An operator by name: exact first, then ignoring case.
+    func operatorNamed(_ name: String) -> Operator? {
+        if let exact = directory.operators[OperatorName(name)] { return exact }
+        let lowered = name.lowercased()
+        return directory.operators.values.sorted { $0.name < $1.name }.first { $0.name.rawValue.lowercased() == lowered }
+    }
+
+    /// A queue by name: exact first, then ignoring case.
+    func queueNamed(_ name: String) -> QueueConfiguration? {
+        if let exact = directory.queues[QueueName(name)] { return exact }
+        let lowered = name.lowercased()
+        return directory.queues.values.sorted { $0.name < $1.name }.first { $0.name.rawValue.lowercased() == lowered }
+    }
+
+    static func trimmed(_ text: Substring) -> String {
+        String(text.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
+}
