@@ -1,11 +1,12 @@
 # refdesk — build, test, run.
 #   make test     install test dependencies, build, run unit and integration tests
 #   make demo     install dependencies, build, start the stack on loopback (Ctrl-C stops it)
+#   make install  release binaries, systemd units, example configs, man pages (PREFIX, DESTDIR; see docs/operations.md)
 SWIFT ?= swift
 CONFIGURATION ?= debug
 BIN := $(shell $(SWIFT) build -c $(CONFIGURATION) --show-bin-path 2>/dev/null)
 
-.PHONY: all build release deps test unit-test integration-test demo clean
+.PHONY: all build release deps test unit-test integration-test demo clean install uninstall
 
 all: build
 
@@ -31,3 +32,77 @@ demo: deps build
 
 clean:
 	rm -rf .build .venv
+
+# ---- install -------------------------------------------------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=/tmp/stage] [INSTALL_BIN=<dir with built binaries>]
+# Binaries in $(PREFIX)/bin, units in $(PREFIX)/lib/systemd/system (UNITDIR), the system user in
+# $(PREFIX)/lib/sysusers.d, example configs in /etc/refdesk (existing files are kept), man pages from --help.
+# INSTALL_BIN skips the release build (the binaries there are installed as they are).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/refdesk
+DAEMONS := refdesk-router refdesk-twilio refdesk-aim
+UNITS := refdesk-router.service refdesk-router.socket refdesk-twilio.service refdesk-aim.service
+INSTALL_BIN ?=
+
+install: $(if $(INSTALL_BIN),,release)
+	$(eval SOURCE_BIN := $(or $(INSTALL_BIN),$(shell $(SWIFT) build -c release --show-bin-path)))
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/refdesk
+	for daemon in $(DAEMONS); do \
+		install -m 0755 $(SOURCE_BIN)/$$daemon $(DESTDIR)$(PREFIX)/bin/$$daemon || exit 1; \
+		scripts/help-to-man.sh $(SOURCE_BIN)/$$daemon 8 > $(DESTDIR)$(MANDIR)/man8/$$daemon.8 || exit 1; \
+	done
+	for unit in $(UNITS); do \
+		sed -e 's|/usr/local/bin/|$(PREFIX)/bin/|g' -e 's|/usr/local/share/doc/refdesk/|$(DOCDIR)/|g' \
+			-e 's|/etc/refdesk/|$(SYSCONFDIR)/refdesk/|g' systemd/$$unit > $(DESTDIR)$(UNITDIR)/$$unit || exit 1; \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$unit; \
+	done
+	install -m 0644 systemd/refdesk.sysusers $(DESTDIR)$(SYSUSERSDIR)/refdesk.conf
+	install -m 0644 docs/operations.md $(DESTDIR)$(DOCDIR)/operations.md
+	for name in router twilio aim; do \
+		install -m 0644 config/$$name.example.toml $(DESTDIR)$(SYSCONFDIR)/refdesk/$$name.toml.example; \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/refdesk/$$name.toml ] || \
+			install -m 0640 config/$$name.example.toml $(DESTDIR)$(SYSCONFDIR)/refdesk/$$name.toml; \
+	done
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemd-sysusers $(SYSUSERSDIR)/refdesk.conf && chgrp refdesk $(SYSCONFDIR)/refdesk/*.toml && \
+		systemctl daemon-reload && \
+		echo "installed; put the secrets in $(SYSCONFDIR)/refdesk (see $(DOCDIR)/operations.md), then:" && \
+		echo "  systemctl enable --now refdesk-router.socket refdesk-router refdesk-twilio refdesk-aim"; \
+	fi
+
+# Removes what install put in place, except the configuration and the state (/etc/refdesk, /var/lib/refdesk).
+uninstall:
+	-@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemctl disable --now refdesk-aim refdesk-twilio refdesk-router refdesk-router.socket 2>/dev/null; fi
+	for daemon in $(DAEMONS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$daemon $(DESTDIR)$(MANDIR)/man8/$$daemon.8; done
+	for unit in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$unit; done
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/refdesk.conf $(DESTDIR)$(DOCDIR)/operations.md
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	rm -f $(DESTDIR)$(SYSCONFDIR)/refdesk/*.toml.example
+	-@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+
+# Fuzzing: every libFuzzer target in Fuzz/ for FUZZ_SECONDS each; crashes land in Fuzz/regressions/.
+FUZZ_SECONDS ?= 30
+.PHONY: fuzz sanitize-test
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# Unit tests under AddressSanitizer, then ThreadSanitizer (each in its own build directory).
+sanitize-test:
+	SWIFT_BACKTRACE=enable=no $(SWIFT) test --scratch-path .build-asan --sanitize=address
+	SWIFT_BACKTRACE=enable=no $(SWIFT) test --scratch-path .build-tsan --sanitize=thread
+
+# Benchmarks (release build): `make bench` runs the full profile and prints the table kept in
+# docs/performance.md; `make bench-quick` is the short profile CI runs (figures printed, not asserted).
+BENCH_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
+.PHONY: bench bench-quick
+bench: deps release
+	REFDESK_BIN=$(BENCH_BIN) .venv/bin/python bench/run.py
+
+bench-quick: deps release
+	REFDESK_BIN=$(BENCH_BIN) .venv/bin/python bench/run.py --quick

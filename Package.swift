@@ -39,6 +39,7 @@ let package = Package(
         .executable(name: "refdesk-twilio", targets: ["refdesk-twilio"]),
         .executable(name: "refdesk-aim", targets: ["refdesk-aim"]),
         .executable(name: "refdesk-testbridge", targets: ["refdesk-testbridge"]),
+        .executable(name: "refdeskctl", targets: ["refdeskctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -62,21 +63,32 @@ let package = Package(
 
         // I/O layers.
         .target(name: "RefdeskStore", dependencies: ["CRefdeskSQLite", logging], swiftSettings: swiftSettings),
-        .target(name: "DaemonSupport", dependencies: [logging], swiftSettings: swiftSettings),
+        .target(name: "DaemonSupport", dependencies: [logging, lifecycle], swiftSettings: swiftSettings),
+        // Prometheus text-format metrics and /healthz for every daemon; counts messages at the bridge socket.
+        .target(
+            name: "Metrics",
+            dependencies: ["BridgeProtocol", "BridgeTransport", "DaemonSupport", "RefdeskStore", logging, lifecycle, .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
+            swiftSettings: swiftSettings
+        ),
         .target(name: "BridgeTransport", dependencies: ["BridgeProtocol", "RefdeskStore", "DaemonSupport", logging, lifecycle] + nio, swiftSettings: swiftSettings),
         .target(name: "XMPPComponent", dependencies: ["XMPP", "DaemonSupport", logging, lifecycle] + nio, swiftSettings: swiftSettings),
         .target(
+            name: "AdminAPI",
+            dependencies: ["CRefdeskOpenSSL", logging, lifecycle, .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "RouterService",
-            dependencies: ["RefdeskCore", "RefdeskStore", "BridgeProtocol", "BridgeTransport", "XMPP", "XMPPComponent", "DaemonSupport", logging, lifecycle] + nio,
+            dependencies: ["AdminAPI", "RefdeskCore", "RefdeskStore", "BridgeProtocol", "BridgeTransport", "XMPP", "XMPPComponent", "DaemonSupport", "Metrics", logging, lifecycle] + nio,
             swiftSettings: swiftSettings
         ),
 
         // Daemons.
-        .executableTarget(name: "refdesk-router", dependencies: ["RouterService", "XMPPComponent", "DaemonSupport", argumentParser, logging, lifecycle, signals], swiftSettings: swiftSettings),
+        .executableTarget(name: "refdesk-router", dependencies: ["RouterService", "AdminAPI", "RefdeskStore", "XMPPComponent", "DaemonSupport", "Metrics", argumentParser, logging, lifecycle, signals], swiftSettings: swiftSettings),
         .executableTarget(
             name: "refdesk-twilio",
             dependencies: [
-                "TwilioGateway", "BridgeTransport", "DaemonSupport", "RefdeskStore", "CRefdeskCurl", argumentParser, logging, lifecycle, signals,
+                "TwilioGateway", "BridgeTransport", "DaemonSupport", "Metrics", "RefdeskStore", "CRefdeskCurl", argumentParser, logging, lifecycle, signals,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio,
             path: "bridges/twilio/refdesk-twilio",
@@ -84,10 +96,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "refdesk-aim",
-            dependencies: ["OSCAR", "BridgeProtocol", "CRefdeskOpenSSL", "BridgeTransport", "DaemonSupport", "RefdeskStore", argumentParser, logging, lifecycle, signals] + nio,
+            dependencies: ["OSCAR", "BridgeProtocol", "CRefdeskOpenSSL", "BridgeTransport", "DaemonSupport", "Metrics", "RefdeskStore", argumentParser, logging, lifecycle, signals] + nio,
             path: "bridges/aim/refdesk-aim",
             swiftSettings: swiftSettings
         ),
+        // The admin CLI: the admin API from the shell.
+        .executableTarget(name: "refdeskctl", dependencies: ["AdminAPI", "CRefdeskCurl", argumentParser], swiftSettings: swiftSettings),
         // A scriptable bridge for tests: JSON lines on stdin/stdout stand in for a network.
         .executableTarget(
             name: "refdesk-testbridge",
@@ -101,9 +115,21 @@ let package = Package(
         .testTarget(name: "BridgeProtocolTests", dependencies: ["BridgeProtocol"], swiftSettings: swiftSettings),
         .testTarget(name: "RefdeskStoreTests", dependencies: ["RefdeskStore", logging], swiftSettings: swiftSettings),
         .testTarget(name: "DaemonSupportTests", dependencies: ["DaemonSupport", logging], swiftSettings: swiftSettings),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"], swiftSettings: swiftSettings),
         .testTarget(name: "XMPPTests", dependencies: ["XMPP"], swiftSettings: swiftSettings),
         .testTarget(name: "OSCARTests", dependencies: ["OSCAR"], swiftSettings: swiftSettings),
         .testTarget(name: "TwilioGatewayTests", dependencies: ["TwilioGateway"], swiftSettings: swiftSettings),
+        .testTarget(name: "AdminAPITests", dependencies: ["AdminAPI", logging], swiftSettings: swiftSettings),
         .testTarget(name: "BridgeTransportTests", dependencies: ["BridgeTransport", "BridgeProtocol", logging], swiftSettings: swiftSettings),
+
+        // Fuzzing (Fuzz/): one libFuzzer executable per boundary decoder, all calling FuzzHarness,
+        // which the regression tests replay saved inputs through. See scripts/fuzz.sh.
+        .target(name: "FuzzHarness", dependencies: ["BridgeProtocol", "XMPP", "OSCAR", "TwilioGateway", "DaemonSupport"], path: "Fuzz/FuzzHarness", swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzBridgeFrames", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzBridgeFrames", swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzXMPPStream", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzXMPPStream", swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzOSCAR", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzOSCAR", swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzTwilioWebhook", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzTwilioWebhook", swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzConfig", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzConfig", swiftSettings: swiftSettings),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarness"], swiftSettings: swiftSettings),
     ]
 )

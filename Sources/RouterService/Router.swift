@@ -19,16 +19,19 @@ public actor Router {
 
     var switchboard: Switchboard
     let database: DatabaseExecutor
-    private var gateways: [GatewayID: GatewayRecord]
-    private var sessions: [String: BridgeSession] = [:]
-    private var gatewayStates: [GatewayID: (state: GatewayState, reason: String)] = [:]
+    var gateways: [GatewayID: GatewayRecord]
+    var sessions: [String: BridgeSession] = [:]
+    var gatewayStates: [GatewayID: (state: GatewayState, reason: String)] = [:]
     let logger: Logger
     let now: @Sendable () -> Int64
-    private var storageFailure: (any Error)?
+    var storageFailure: (any Error)?
     /// The XMPP side, once attached (a router without `[xmpp]` in its config serves bridges only).
     var xmpp: XMPPLink?
     /// Full JIDs of staffing resources currently seen available, to mark them gone when the XMPP link drops.
     var availableResources: Set<FullJID> = []
+    /// "queueJID contactJID" pairs whose presence subscription the contact approved.
+    var approvedSubscriptions: Set<String> = []
+    var lastSubscriptionRequest: Int64 = 0
     private var ingestBusy = false
     private var ingestWaiters: [CheckedContinuation<Void, Never>] = []
 
@@ -74,7 +77,8 @@ public actor Router {
         if let highest = snapshot.offlineInbox.map(\.id).max(), highest >= snapshot.nextOfflineMessageID {
             snapshot.nextOfflineMessageID = highest + 1
         }
-        let switchboard = Switchboard(configuration: coreConfiguration, snapshot: snapshot)
+        try coreConfiguration.validate(timeZones: SystemTimeZones())
+        let switchboard = Switchboard(configuration: coreConfiguration, snapshot: snapshot, timeZones: SystemTimeZones())
         logger.info(
             "state restored",
             metadata: [
@@ -102,7 +106,7 @@ public actor Router {
             .map(descriptor)
     }
 
-    private func descriptor(_ record: GatewayRecord) -> GatewayDescriptor {
+    func descriptor(_ record: GatewayRecord) -> GatewayDescriptor {
         GatewayDescriptor(
             id: UInt64(record.id),
             protocolName: record.network,
@@ -207,6 +211,7 @@ public actor Router {
     /// Lets the switchboard decide what depends on time (debounced queue presence, timers).
     public func tick() async throws {
         if let storageFailure { throw storageFailure }
+        renewPendingSubscriptions()
         let time = now()
         var changes = StoreChanges(time: time)
         record(switchboard.handle(.tick(at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
@@ -296,7 +301,7 @@ public actor Router {
         }
     }
 
-    private func acquireIngest() async {
+    func acquireIngest() async {
         if !ingestBusy {
             ingestBusy = true
             return
@@ -304,7 +309,7 @@ public actor Router {
         await withCheckedContinuation { ingestWaiters.append($0) }
     }
 
-    private func releaseIngest() {
+    func releaseIngest() {
         if ingestWaiters.isEmpty {
             ingestBusy = false
         } else {

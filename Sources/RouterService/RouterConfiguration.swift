@@ -1,8 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import AdminAPI
 import DaemonSupport
 import Logging
+import RefdeskCore
 
 /// The router's settings, read from its TOML file (`config/router.example.toml` documents every key).
 public struct RouterConfiguration: Sendable {
@@ -19,8 +21,23 @@ public struct RouterConfiguration: Sendable {
     public var settleTime: Duration = .seconds(2)
     /// Country code assumed for phone numbers written without `+`.
     public var defaultCountryCode: String = "1"
+    /// The library's time zone: for times shown to librarians, and opening hours without a zone of their own.
+    public var timeZone: String = "UTC"
+    /// Canned replies librarians send with `/canned NAME`, from `[[canned]]` entries.
+    public var cannedReplies: [String: String] = [:]
+    /// Where `/metrics` and `/healthz` are served (`[router] metrics_listen`, a loopback `host:port`); nil: not at all.
+    public var metricsListen: (host: String, port: Int)?
     /// The XEP-0114 component connection; nil when `[xmpp]` has no domain (the router then serves bridges only).
     public var xmpp: XMPPSettings?
+
+    /// The admin API (`[admin]`); nil when no listener is configured.
+    public var admin: AdminSettings?
+
+    /// Where and how the admin API is served.
+    public struct AdminSettings: Sendable {
+        public var server: AdminServerSettings
+        public var service: AdminServiceSettings
+    }
 
     public struct XMPPSettings: Sendable {
         public var host: String
@@ -39,6 +56,14 @@ public struct RouterConfiguration: Sendable {
 
     public init(reading reader: inout ConfigReader, source: String) throws(ConfigError) {
         databasePath = try reader.string("router.database", default: databasePath)
+        if let listen = try reader.string("router.metrics_listen"), !listen.isEmpty {
+            var host = listen.lastIndex(of: ":").map { String(listen[..<$0]) } ?? ""
+            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            guard !host.isEmpty, let port = listen.split(separator: ":").last.flatMap({ Int($0) }), (1...65535).contains(port) else {
+                throw ConfigError(source: source, message: "key \"router.metrics_listen\": expected host:port like \"127.0.0.1:9464\", got \"\(listen)\"")
+            }
+            metricsListen = (host, port)
+        }
         let level = try reader.string("router.log_level", default: "info")
         guard let parsedLevel = Logger.Level(rawValue: level) else {
             throw ConfigError(
@@ -64,6 +89,19 @@ public struct RouterConfiguration: Sendable {
                 }
                 return gid
             })
+        }
+        timeZone = try reader.string("router.time_zone", default: timeZone)
+        if SystemTimeZones().offsetFromUTC(in: timeZone, at: .init(millisecondsSinceEpoch: 0)) == nil {
+            throw ConfigError(source: source, message: "key \"router.time_zone\": unknown time zone \"\(timeZone)\" (use an IANA name like \"America/Chicago\")")
+        }
+        for var entry in try reader.tables("canned") {
+            guard let name = try entry.string("name"), let text = try entry.string("text"), !name.isEmpty, !text.isEmpty else {
+                throw ConfigError(source: source, message: "each [[canned]] entry needs a non-empty name and text")
+            }
+            guard cannedReplies.updateValue(text, forKey: name.lowercased()) == nil else {
+                throw ConfigError(source: source, message: "[[canned]]: the name \"\(name)\" is used twice")
+            }
+            try entry.rejectUnknownKeys()
         }
         settleTime = try reader.duration("presence.settle_time", default: settleTime)
         defaultCountryCode = try reader.string("presence.default_country_code", default: defaultCountryCode)
@@ -92,7 +130,84 @@ public struct RouterConfiguration: Sendable {
             }
             xmpp = XMPPSettings(host: String(server[..<colon]), port: port, domain: domain, secret: secret)
         }
+        admin = try Self.readAdmin(&reader, source: source)
         try reader.rejectUnknownKeys()
+    }
+
+    /// `[admin]`: HTTPS listeners with a certificate and key (relative names are read from systemd's credentials
+    /// directory), an optional cleartext listener that must be on loopback, and behaviour switches.
+    static func readAdmin(_ reader: inout ConfigReader, source: String) throws(ConfigError) -> AdminSettings? {
+        let listen = try reader.strings("admin.listen", default: [])
+        let cleartext = try reader.strings("admin.cleartext_listen", default: [])
+        let certificateFile = try reader.string("admin.certificate_file")
+        let keyFile = try reader.string("admin.key_file")
+        var service = AdminServiceSettings()
+        service.returnSecrets = try reader.bool("admin.return_secrets", default: false)
+        service.sessionLifetime = try reader.duration("admin.session_lifetime", default: service.sessionLifetime)
+        service.hashIterations = try reader.int("admin.password_iterations", in: 100_000...10_000_000, default: service.hashIterations)
+        let maximumBody = try reader.int("admin.max_body_bytes", in: 1024...(16 * 1024 * 1024), default: 64 * 1024)
+        guard !listen.isEmpty || !cleartext.isEmpty else {
+            if certificateFile != nil || keyFile != nil {
+                throw ConfigError(source: source, message: "section [admin]: certificate_file is set but listen is empty; add listen = [\"0.0.0.0:8443\"]")
+            }
+            return nil
+        }
+        var listeners: [AdminServerSettings.Listener] = []
+        for (addresses, tls, key) in [(listen, true, "admin.listen"), (cleartext, false, "admin.cleartext_listen")] {
+            for address in addresses {
+                guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (1...65535).contains(port) else {
+                    throw ConfigError(source: source, message: "key \"\(key)\": expected host:port, got \"\(address)\"")
+                }
+                var host = String(address[..<colon])
+                if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+                if !tls, !AdminServerSettings.isLoopback(host) {
+                    throw ConfigError(
+                        source: source,
+                        message: "key \"admin.cleartext_listen\": cleartext HTTP is only allowed on a loopback address (127.0.0.1, ::1), not \"\(host)\""
+                    )
+                }
+                listeners.append(.init(host: host, port: port, tls: tls))
+            }
+        }
+        var identity: TLSServerIdentity?
+        if !listen.isEmpty {
+            guard let certificateFile, let keyFile else {
+                throw ConfigError(source: source, message: "section [admin]: HTTPS needs certificate_file and key_file (scripts/dev-certificate.sh makes a pair)")
+            }
+            let certificate = try readFile(certificateFile, key: "admin.certificate_file", source: source)
+            let key = try readFile(keyFile, key: "admin.key_file", source: source)
+            do {
+                identity = try TLSServerIdentity(certificatePEM: certificate, keyPEM: key)
+            } catch {
+                throw ConfigError(source: source, message: "section [admin]: \(certificateFile) and \(keyFile): \(error)")
+            }
+        }
+        var server = AdminServerSettings(listeners: listeners, identity: identity)
+        server.maximumBodyBytes = maximumBody
+        return AdminSettings(server: server, service: service)
+    }
+
+    /// Reads a whole (small) file; a relative name is looked up in systemd's credentials directory.
+    static func readFile(_ name: String, key: String, source: String) throws(ConfigError) -> [UInt8] {
+        var path = name
+        if !name.hasPrefix("/"), let directory = getenv("CREDENTIALS_DIRECTORY").map({ String(cString: $0) }) {
+            path = directory + "/" + name
+        }
+        guard let file = fopen(path, "r") else {
+            throw ConfigError(source: source, message: "key \"\(key)\": cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, file)
+            if count <= 0 { break }
+            bytes += buffer[..<count]
+            if bytes.count > 1 << 20 {
+                throw ConfigError(source: source, message: "key \"\(key)\": \(path) is larger than 1 MiB")
+            }
+        }
+        return bytes
     }
 
     /// Reads a secret from a file; a relative name is looked up in systemd's credentials directory

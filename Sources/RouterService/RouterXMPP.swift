@@ -88,12 +88,13 @@ extension Router {
         guard let xmpp else { return }
         var stanzas: [XMLElement] = []
         let subscriptions = (try? await database.read { try $0.subscriptions() }) ?? []
-        let subscribed = Set(subscriptions.filter { $0.state == .to || $0.state == .both }.map { "\($0.localJID) \($0.contactJID)" })
+        approvedSubscriptions = Set(subscriptions.filter { $0.state == .to || $0.state == .both }.map { "\($0.localJID) \($0.contactJID)" })
+        lastSubscriptionRequest = now()
         for queue in switchboard.configuration.queues.map(\.name) {
             guard let from = queueJID(queue) else { continue }
             for jid in staffingJIDs(of: queue) {
                 guard let to = try? JID(jid.description) else { continue }
-                if !subscribed.contains("\(from) \(to)") {
+                if !approvedSubscriptions.contains("\(from) \(to)") {
                     stanzas.append(Presence(from: from, to: to, type: .subscribe).element)
                 }
                 stanzas.append(Presence(from: from, to: to, type: .probe).element)
@@ -102,6 +103,21 @@ extension Router {
         }
         for stanza in stanzas { xmpp.connection.send(stanza) }
         logger.info("XMPP ready: presence probed", metadata: ["staffing_jids": "\(stanzas.count / 2)"])
+    }
+
+    /// Repeats subscription requests the staffing JIDs have not approved yet. A server is supposed to hand a
+    /// pending request to the user at their next login, but not every one does (and an account created after
+    /// the request never sees it), so the router asks again every `interval` until they approve.
+    func renewPendingSubscriptions(every interval: Int64 = 10_000) {
+        guard let xmpp, xmpp.connection.isConnected, now() - lastSubscriptionRequest >= interval else { return }
+        lastSubscriptionRequest = now()
+        for queue in switchboard.configuration.queues.map(\.name) {
+            guard let from = queueJID(queue) else { continue }
+            for jid in staffingJIDs(of: queue) {
+                guard let to = try? JID(jid.description), !approvedSubscriptions.contains("\(from) \(to)") else { continue }
+                xmpp.connection.send(Presence(from: from, to: to, type: .subscribe).element)
+            }
+        }
     }
 
     /// The link dropped: what we knew of presence is stale. Every resource seen available goes unavailable (the
@@ -150,9 +166,17 @@ extension Router {
             xmpp.connection.send(Presence(from: localJID, to: from.bare, type: availability(of: localJID)).element)
             await saveSubscription(local: localJID, contact: from.bare, adding: .from)
         case .subscribed:
+            // Approved: ask for the current presence now (a server need not push it on approval).
+            xmpp.connection.send(Presence(from: localJID, to: from.bare, type: .probe).element)
+            approvedSubscriptions.insert("\(localJID) \(from.bare)")
             await saveSubscription(local: localJID, contact: from.bare, adding: .to)
-        case .unsubscribe, .unsubscribed:
-            xmpp.connection.send(Presence(from: localJID, to: from.bare, type: presence.type == .unsubscribe ? .unsubscribed : .unsubscribe).element)
+        case .unsubscribe:
+            // The contact no longer wants our presence: acknowledge it.
+            xmpp.connection.send(Presence(from: localJID, to: from.bare, type: .unsubscribed).element)
+        case .unsubscribed:
+            // Also the server's answer to a probe before the contact approved our request: the request stays
+            // pending, and approval brings their presence. Nothing to send.
+            logger.debug("presence subscription not (yet) approved", metadata: ["contact": "\(from.bare)", "queue": "\(localJID)"])
         case .probe:
             xmpp.connection.send(Presence(from: localJID, to: from.bare, type: availability(of: localJID)).element)
         case .error:

@@ -16,11 +16,20 @@ enum StateMapping {
         gateways: [GatewayRecord],
         settings: RouterConfiguration
     ) throws -> Configuration {
-        let coreQueues = queues.map { record in
-            QueueConfiguration(
+        let coreQueues = try queues.map { record in
+            var hours: OpeningHours?
+            if let text = record.openingHours, !text.isEmpty {
+                do {
+                    hours = try OpeningHours(parsing: text, timeZone: record.timeZone ?? settings.timeZone)
+                } catch {
+                    throw InvalidRow(description: "opening hours of queue \(record.name) in the database: \(error)")
+                }
+            }
+            return QueueConfiguration(
                 name: QueueName(record.name),
                 routing: record.routingPolicy == .leastBusy ? .leastBusy(limit: max(1, record.chatLimit)) : .ringAll,
                 offlineReply: record.offlineReply.isEmpty ? nil : record.offlineReply,
+                openingHours: hours,
                 keepsTranscripts: record.keepsTranscripts
             )
         }
@@ -45,7 +54,9 @@ enum StateMapping {
                 )
             },
             settleTime: settings.settleTime,
-            defaultCountryCode: settings.defaultCountryCode
+            defaultCountryCode: settings.defaultCountryCode,
+            cannedReplies: settings.cannedReplies,
+            timeZone: settings.timeZone
         )
     }
 

@@ -1,5 +1,6 @@
 // refdesk-router: owns refdesk's state and decisions; bridges connect to it over a Unix socket.
 
+import AdminAPI
 import ArgumentParser
 import BridgeTransport
 import DaemonSupport
@@ -27,6 +28,9 @@ struct RouterCommand: AsyncParsableCommand {
     @Flag(help: "Check the configuration file and exit.")
     var checkConfig = false
 
+    @Option(help: "Create the admin account NAME, with a password read from standard input, and exit.")
+    var createAdmin: String?
+
     func run() async throws {
         let settings: RouterConfiguration
         do {
@@ -37,6 +41,21 @@ struct RouterCommand: AsyncParsableCommand {
         }
         if checkConfig {
             FileOutput.standardOutput("\(config): ok")
+            return
+        }
+        if let createAdmin {
+            guard let password = try await PasswordHasher.readLineFromStandardInput(), !password.isEmpty else {
+                FileOutput.standardError("refdesk-router: --create-admin reads the password from standard input, which was empty")
+                throw ExitCode(64)  // EX_USAGE
+            }
+            JournalLogHandler.bootstrap(level: .warning)
+            do {
+                try await AdminBootstrap.createAdmin(configuration: settings, name: createAdmin, password: password, logger: Logger(label: "refdesk-router"))
+            } catch {
+                FileOutput.standardError("refdesk-router: cannot create admin \(createAdmin): \(error)")
+                throw ExitCode(1)
+            }
+            FileOutput.standardOutput("admin \(createAdmin) created")
             return
         }
         JournalLogHandler.bootstrap(level: settings.logLevel)
@@ -51,6 +70,7 @@ struct RouterCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
+        let observability = RouterObservability(router: router, xmppConfigured: settings.xmpp != nil, logger: logger)
         var listenerConfiguration = BridgeListenerConfiguration(
             socketPath: settings.bridgeSocket,
             peerPolicy: PeerPolicy(allowedUIDs: settings.allowedUIDs, allowedGIDs: settings.allowedGIDs)
@@ -64,7 +84,7 @@ struct RouterCommand: AsyncParsableCommand {
         }
         let listener = BridgeListener(
             configuration: listenerConfiguration,
-            acceptor: RouterBridgeAcceptor(router: router),
+            acceptor: observability.acceptor(wrapping: RouterBridgeAcceptor(router: router)),
             logger: logger,
             onListening: { try? notifier.ready(status: "serving bridges on \(settings.bridgeSocket)") }
         )
@@ -72,13 +92,23 @@ struct RouterCommand: AsyncParsableCommand {
         if let xmpp = settings.xmpp {
             let component = ComponentConnection(
                 configuration: ComponentConfiguration(host: xmpp.host, port: xmpp.port, domain: xmpp.domain, secret: xmpp.secret),
-                delegate: RouterComponentDelegate(router: router),
+                delegate: observability.componentDelegate(wrapping: RouterComponentDelegate(router: router)),
                 logger: logger
             )
             await router.attach(component: component, domain: xmpp.domain)
             services.append(.init(service: component))
         } else {
             logger.notice("no [xmpp] domain configured: serving bridges only, no librarian can staff a queue")
+        }
+        services += observability.services(listen: settings.metricsListen, notifier: notifier)
+        if let admin = settings.admin {
+            let service = AdminService(backend: router, settings: admin.service, logger: logger, now: { WallClock.milliseconds() })
+            do {
+                services.append(.init(service: try AdminServer(settings: admin.server, service: service, logger: logger)))
+            } catch {
+                logger.critical("cannot serve the admin API", metadata: ["error": "\(error)"])
+                throw ExitCode(78)
+            }
         }
         let group = ServiceGroup(
             configuration: .init(

@@ -2,6 +2,7 @@ import ArgumentParser
 import BridgeTransport
 import DaemonSupport
 import Logging
+import Metrics
 import ServiceLifecycle
 import UnixSignals
 
@@ -49,18 +50,24 @@ struct AIMCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let bridge = AIMBridge(spool: spool, notifier: notifier, logger: logger)
+        let observability = BridgeObservability(protocolName: "aim", wrapping: bridge, spool: spool, logger: logger)
         let connector = BridgeConnector(
             configuration: BridgeConnectorConfiguration(
                 socketPath: settings.bridge.routerSocket, protocolName: "aim", instance: settings.bridge.instance
             ),
-            delegate: bridge,
+            delegate: observability.delegate,
             logger: logger
         )
         let supervisor = GatewaySupervisor(bridge: bridge, settings: settings, logger: logger)
         // Shutdown runs in reverse: the sessions sign off (and report it) before the router connection closes.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: connector), .init(service: supervisor)]
+        if let listen = settings.metricsListen {
+            services.append(.init(service: MetricsServer(address: listen, endpoints: observability.endpoints, logger: logger)))
+        }
+        services.append(.init(service: observability.watchdog(notifier: notifier)))
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: connector), .init(service: supervisor)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -1,5 +1,6 @@
 import BridgeTransport
 import DaemonSupport
+import Metrics
 import OSCAR
 
 /// The AIM bridge's settings: the shared `[bridge]` section, then `[aim]` (see `config/aim.example.toml`).
@@ -20,6 +21,8 @@ struct AIMConfiguration: Sendable {
     var reconnectMaximum: Duration = .seconds(300)
     /// The least wait after the server refused a login for too many attempts from this address.
     var loginLimitedWait: Duration = .seconds(65)
+    /// Where `/metrics` and `/healthz` are served (`metrics_listen`, a loopback `host:port`); nil: not at all.
+    var metricsListen: ListenAddress?
 
     /// How TLS connections verify the server.
     struct TLSSettings: Sendable {
@@ -62,6 +65,13 @@ struct AIMConfiguration: Sendable {
         loginLimitedWait = try Self.positive(
             reader.duration("aim.login_limited_wait", default: loginLimitedWait), "aim.login_limited_wait", source
         )
+        if let listen = try reader.string("aim.metrics_listen"), !listen.isEmpty {
+            do {
+                metricsListen = try ListenAddress(parsing: listen)
+            } catch {
+                throw ConfigError(source: source, message: "key \"aim.metrics_listen\": \(error)")
+            }
+        }
         try reader.rejectUnknownKeys()
     }
 

@@ -6,6 +6,7 @@ import BridgeTransport
 import DaemonSupport
 import Foundation
 import Logging
+import Metrics
 import RefdeskStore
 import ServiceLifecycle
 import UnixSignals
@@ -57,12 +58,13 @@ struct TwilioBridgeCommand: AsyncParsableCommand {
         let bridge = TwilioBridge(spool: spool, directory: directory, logger: logger, wakeSender: wake)
         let client = CurlClient()
 
+        let observability = BridgeObservability(protocolName: "twilio", wrapping: bridge, spool: spool, logger: logger)
         let connector = BridgeConnector(
             configuration: BridgeConnectorConfiguration(socketPath: settings.bridge.routerSocket, protocolName: "twilio", instance: settings.bridge.instance),
-            delegate: bridge,
+            delegate: observability.delegate,
             logger: logger
         )
-        let server = WebhookServer(
+        var server = WebhookServer(
             host: settings.listenHost,
             port: settings.listenPort,
             maximumBodyBytes: settings.maximumBodyBytes,
@@ -70,10 +72,14 @@ struct TwilioBridgeCommand: AsyncParsableCommand {
             logger: logger,
             onListening: { try? notifier.ready(status: "webhooks on \(settings.listenHost):\(settings.listenPort)") }
         )
+        server.metrics = observability.endpoints
+        server.rejects = observability.registry.counter(
+            "refdesk_webhook_rejects_total", help: "Webhooks answered with an error status (bad signature, unknown number, too large), by endpoint and status.",
+            labels: ["endpoint", "status"])
         let sender = OutboundSender(settings: settings, bridge: bridge, client: client, logger: logger, wakeups: wakeups, wake: wake)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: connector), .init(service: sender), .init(service: server)],
+                services: [.init(service: connector), .init(service: sender), .init(service: server), .init(service: observability.watchdog(notifier: notifier))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

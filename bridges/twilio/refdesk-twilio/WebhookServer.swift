@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -16,6 +17,10 @@ struct WebhookServer: Service {
     let logger: Logger
     /// Called once the socket is bound (sd_notify READY=1).
     let onListening: @Sendable () -> Void
+    /// `/metrics` and `/healthz` (GET), answered beside the webhooks; keep them off the public reverse proxy.
+    var metrics: MetricsEndpoints? = nil
+    /// Webhooks answered with an error status, by endpoint and status.
+    var rejects: Counter? = nil
 
     func run() async throws {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -85,6 +90,17 @@ struct WebhookServer: Service {
     }
 
     private func answer(_ head: HTTPRequestHead, body: [UInt8], tooLarge: Bool) async -> WebhookAnswer {
+        if let metrics, let answer = await metrics.answer(method: head.method.rawValue, uri: head.uri) {
+            return WebhookAnswer(status: answer.status, contentType: answer.contentType, body: answer.body)
+        }
+        let answer = await webhookAnswer(head, body: body, tooLarge: tooLarge)
+        if answer.status >= 400, let endpoint = WebhookEndpoint(path: head.uri) {
+            rejects?.increment(labels: [endpoint == .incomingMessage ? "sms" : "status", String(answer.status)])
+        }
+        return answer
+    }
+
+    private func webhookAnswer(_ head: HTTPRequestHead, body: [UInt8], tooLarge: Bool) async -> WebhookAnswer {
         guard let endpoint = WebhookEndpoint(path: head.uri) else {
             return .refused(404, "no such endpoint; Twilio should call \(endpoints.settings.smsURL) or \(endpoints.settings.statusURL)")
         }

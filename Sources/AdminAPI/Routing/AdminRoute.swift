@@ -1,0 +1,156 @@
+/// Every operation of the admin API, recognised from a method and a path.
+///
+/// Kept free of I/O so the whole table can be tested. LibraryH3lp's paths live under its version prefix
+/// `/2011-12-03`; refdesk's own resources (queues, users, staffing JIDs, assignments, chats) sit under the same
+/// prefix so one base URL serves everything. The presence API has no prefix: library web pages embed it.
+public enum AdminRoute: Equatable, Sendable {
+    case login
+    case logout
+    case whoami
+
+    case listQueues
+    case createQueue
+    case showQueue(queue: String)
+    case updateQueue(queue: String)
+    case deleteQueue(queue: String)
+
+    case listGateways(queue: String)
+    case addGateway(queue: String)
+    case deleteGatewayByID(queue: String, id: Int64)
+    case deleteGatewayByAccount(queue: String, protocolName: String, username: String)
+
+    case listAssignments(queue: String)
+    case assign(queue: String)
+    case unassign(queue: String, user: String)
+
+    case listUsers
+    case createUser
+    case showUser(user: String)
+    case deleteUser(user: String)
+    case setPassword(user: String)
+    case listStaffing(user: String)
+    case addStaffing(user: String)
+    case removeStaffing(user: String, jid: String)
+
+    case listChats
+
+    case presence(queue: String, plainText: Bool)
+    case presencePreflight
+
+    /// Who may call it.
+    public enum Access: Equatable, Sendable {
+        /// Anyone (the login form itself, the presence API).
+        case open
+        /// Any signed-in user.
+        case signedIn
+        /// Admins only.
+        case admin
+    }
+
+    public var access: Access {
+        switch self {
+        case .login, .presence, .presencePreflight: .open
+        case .logout, .whoami, .listQueues, .showQueue, .listChats, .setPassword: .signedIn
+        default: .admin
+        }
+    }
+
+    /// The version prefix of LibraryH3lp's API, which refdesk keeps.
+    public static let prefix = "2011-12-03"
+
+    /// What a method and path mean.
+    public enum Resolution: Equatable, Sendable {
+        case route(AdminRoute)
+        /// The path exists but not with this method; the allowed methods go into `Allow`.
+        case methodNotAllowed(allowed: [String])
+        case notFound
+        /// A percent escape in the path was malformed.
+        case badPath
+    }
+
+    /// Resolves a request. `method` is the effective method: a POST carrying `_method=DELETE` (or `PUT`) in its
+    /// query or form counts as that method, as LibraryH3lp allowed for clients that cannot send DELETE.
+    public static func resolve(method: String, segments: [String]?) -> Resolution {
+        guard let segments else { return .badPath }
+        let candidates = table(segments)
+        guard !candidates.isEmpty else { return .notFound }
+        if let match = candidates.first(where: { $0.method == method }) { return .route(match.route) }
+        if method == "HEAD", let match = candidates.first(where: { $0.method == "GET" }) { return .route(match.route) }
+        return .methodNotAllowed(allowed: candidates.map(\.method))
+    }
+
+    private static func table(_ segments: [String]) -> [(method: String, route: AdminRoute)] {
+        if segments.count == 2, segments[0] == "presence" {
+            let name = segments[1]
+            if name.hasSuffix(".txt") {
+                let queue = String(name.dropLast(4))
+                return [("GET", .presence(queue: queue, plainText: true)), ("OPTIONS", .presencePreflight)]
+            }
+            let queue = name.hasSuffix(".json") ? String(name.dropLast(5)) : name
+            return [("GET", .presence(queue: queue, plainText: false)), ("OPTIONS", .presencePreflight)]
+        }
+        guard segments.first == prefix else { return [] }
+        let path = Array(segments.dropFirst())
+        switch path.count {
+        case 2 where path[0] == "auth":
+            switch path[1] {
+            case "login": return [("POST", .login)]
+            case "logout": return [("POST", .logout)]
+            case "whoami": return [("GET", .whoami)]
+            default: return []
+            }
+        case 1 where path[0] == "queues":
+            return [("GET", .listQueues), ("POST", .createQueue)]
+        case 2 where path[0] == "queues":
+            let queue = path[1]
+            return [("GET", .showQueue(queue: queue)), ("PUT", .updateQueue(queue: queue)), ("DELETE", .deleteQueue(queue: queue))]
+        case 3 where path[0] == "queues" && path[2] == "gateways":
+            return [("GET", .listGateways(queue: path[1])), ("POST", .addGateway(queue: path[1]))]
+        case 4 where path[0] == "queues" && path[2] == "gateways":
+            guard let id = Int64(path[3]), id > 0 else { return [] }
+            return [("DELETE", .deleteGatewayByID(queue: path[1], id: id))]
+        case 5 where path[0] == "queues" && path[2] == "gateways":
+            return [("DELETE", .deleteGatewayByAccount(queue: path[1], protocolName: path[3], username: path[4]))]
+        case 3 where path[0] == "queues" && path[2] == "operators":
+            return [("GET", .listAssignments(queue: path[1])), ("POST", .assign(queue: path[1]))]
+        case 4 where path[0] == "queues" && path[2] == "operators":
+            return [("DELETE", .unassign(queue: path[1], user: path[3]))]
+        case 1 where path[0] == "users":
+            return [("GET", .listUsers), ("POST", .createUser)]
+        case 2 where path[0] == "users":
+            return [("GET", .showUser(user: path[1])), ("DELETE", .deleteUser(user: path[1]))]
+        case 3 where path[0] == "users" && path[2] == "password":
+            return [("POST", .setPassword(user: path[1])), ("PUT", .setPassword(user: path[1]))]
+        case 3 where path[0] == "users" && path[2] == "staffing":
+            return [("GET", .listStaffing(user: path[1])), ("POST", .addStaffing(user: path[1]))]
+        case 4 where path[0] == "users" && path[2] == "staffing":
+            return [("DELETE", .removeStaffing(user: path[1], jid: path[3]))]
+        case 1 where path[0] == "chats":
+            return [("GET", .listChats)]
+        default:
+            return []
+        }
+    }
+
+    /// The effective method: `_method` from the query or a form body overrides POST (only to DELETE or PUT).
+    public static func effectiveMethod(of request: AdminRequest) -> String {
+        guard request.method == "POST" else { return request.method }
+        var override = request.queryValue("_method")
+        if override == nil {
+            let type = (request.header("content-type") ?? "").lowercased()
+            if type.hasPrefix("application/x-www-form-urlencoded"), let text = String(validating: request.body, as: UTF8.self),
+                let pairs = FormDecoding.decode(text)
+            {
+                override = pairs.first { $0.0 == "_method" }?.1
+            } else if type.hasPrefix("application/json") || type.isEmpty, let document = try? JSONValue(parsing: request.body) {
+                override = document["_method"]?.stringValue
+            }
+        }
+        guard let override else { return "POST" }
+        switch override.uppercased() {
+        case "DELETE": return "DELETE"
+        case "PUT": return "PUT"
+        default: return "POST"
+        }
+    }
+}

@@ -1,0 +1,102 @@
+"""Patrons on SMS and AIM reach a librarian on XMPP and get the reply: the router (as Prosody's component), the real
+bridges, slixmpp librarians, the fake Twilio API and the OSCAR test server, all started here on 127.0.0.1."""
+import time
+
+from conftest import wait_until
+from fake_twilio import FakeTwilio
+from oscar_server import OscarServer, PatronClient
+from staffing import patron_jid, router_for, seed_desk
+from test_aim_bridge import AIMBridgeProcess
+from test_twilio_bridge import ACCOUNT, LIBRARY, PUBLIC, TOKEN, TwilioBridgeProcess, sms
+from xmpp_harness import librarians, prosody  # noqa: F401 (fixtures)
+
+DESK, DESK_PASSWORD = "Ref Desk", "desk-secret"
+PATRON, PATRON_PASSWORD = "Pat Ron", "patron-secret"
+
+
+def test_a_text_reaches_the_librarian_and_the_reply_goes_back_through_twilio(workdir, processes, prosody, librarians):
+    router = router_for(workdir, prosody)
+    processes.append(router)
+    seed_desk(router, {"alice": (["alice@localhost"], ["ask"])}, gateway_protocol="twilio")
+    router.seed(f"UPDATE gateways SET secret = '{ACCOUNT}' WHERE id = 1;")
+    alice = librarians("alice@localhost")
+    router.start()
+    api = FakeTwilio({ACCOUNT: TOKEN}).start()
+    try:
+        bridge = TwilioBridgeProcess(workdir, router.socket, api.base)
+        processes.append(bridge)
+        bridge.start()
+        wait_until(lambda: router.query("SELECT 1") and "queue online" in router.log_text(), 15, "the queue to come online")
+
+        status, _, _ = bridge.post("sms", sms(7, "+15551230001", "Can I renew my books by text?"))
+        assert status == 200
+        message = alice.wait_message(lambda m: m.body == "Can I renew my books by text?", timeout=15)
+        assert message.sender.split("/")[0] == patron_jid(prosody, "+15551230001")
+
+        alice.send(patron_jid(prosody, "+15551230001"), "Yes: reply with your card number.")
+        call = wait_until(lambda: [c for c in api.accepted() if c["form"]["Body"] == "Yes: reply with your card number."],
+                          15, "the reply at the Messages API")[0]
+        assert call["path"] == f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+        assert call["form"] == {"To": "+15551230001", "From": LIBRARY, "Body": "Yes: reply with your card number.",
+                                "StatusCallback": f"{PUBLIC}/status"}
+        wait_until(lambda: router.query("SELECT message_id FROM delivery_reports WHERE status = 'sent'"), 10, "sent")
+        reply_id = router.query("SELECT message_id FROM delivery_reports WHERE status = 'sent'")[0][0]
+        assert api.send_status_callback(call, "delivered", target=f"http://127.0.0.1:{bridge.port}/refdesk/status") == 200
+        wait_until(lambda: router.query("SELECT status FROM delivery_reports WHERE message_id = ? ORDER BY id", reply_id)
+                   == [("sent",), ("delivered",)], 10, "the delivered report")
+    finally:
+        api.stop()
+
+
+def test_an_aim_screen_name_follows_its_queue_and_carries_ims_both_ways(workdir, processes, prosody, librarians):
+    server = OscarServer({DESK: DESK_PASSWORD, PATRON: PATRON_PASSWORD}, im_rate_scale=0.05).start()
+    try:
+        router = router_for(workdir, prosody)
+        processes.append(router)
+        seed_desk(router, {"alice": (["alice@localhost"], ["ask"])}, gateway_protocol="aim")
+        router.seed(f"UPDATE gateways SET username = 'RefDesk@aol.com', normalised_username = 'refdesk', "
+                    f"secret = '{DESK_PASSWORD}' WHERE id = 1;")
+        alice = librarians("alice@localhost", connect=False)
+        router.start()
+        bridge = AIMBridgeProcess(workdir, router.socket, server)
+        processes.append(bridge)
+        patron = PatronClient(server, PATRON, PATRON_PASSWORD, buddies=(DESK,)).sign_on()
+
+        # Nobody staffs the queue: the screen name stays off. An IM stored by the server meanwhile waits.
+        time.sleep(2)
+        assert not server.is_online(DESK)
+        patron.send_im("refdesk", "Are you open tomorrow?", store=True, ack=False)
+        wait_until(lambda: server.stored_count(DESK) == 1, 10, "the server to store the IM")
+
+        # A librarian signs in: the queue comes online, the screen name signs on, the stored IM reaches her.
+        alice.connect()
+        assert patron.wait_arrival(DESK, timeout=20), "the patron sees the library's screen name arrive"
+        stored = alice.wait_message(lambda m: "Are you open tomorrow?" in m.body, timeout=20)
+        assert stored.sender.split("/")[0] == patron_jid(prosody, "patron")
+
+        patron.send_im("refdesk", "<HTML><BODY>And do you have <B>atlases</B>?</BODY></HTML>")
+        alice.wait_message(lambda m: m.body == "And do you have atlases?", timeout=15)
+        alice.send(patron_jid(prosody, "patron"), "Yes, on the second floor.")
+        sender, text, _ = patron.next_message(timeout=15)
+        assert (sender, text) == ("refdesk", "Yes, on the second floor.")
+
+        # A burst of 50 replies arrives complete, in order, with no disconnect.
+        for i in range(50):
+            alice.send(patron_jid(prosody, "patron"), f"line {i}")
+        received = [patron.next_message(timeout=60)[1] for _ in range(50)]
+        assert received == [f"line {i}" for i in range(50)]
+        assert server.is_online(DESK)
+
+        # An OSCAR server restart is survived.
+        server.stop()
+        server.start()
+        patron = PatronClient(server, PATRON, PATRON_PASSWORD, buddies=(DESK,)).sign_on()
+        wait_until(lambda: server.is_online(DESK), 30, "the bridge to sign on again")
+        patron.send_im("refdesk", "still there?")
+        alice.wait_message(lambda m: m.body == "still there?", timeout=15)
+
+        # The last librarian leaves: the queue goes offline and the screen name signs off.
+        alice.go_offline()
+        assert patron.wait_departure(DESK, timeout=20), "the screen name signs off with its queue"
+    finally:
+        server.stop()

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Writes a man page (roff) for a refdesk daemon from its --help text: help-to-man.sh BINARY SECTION > NAME.SECTION
+# ArgumentParser's help has OVERVIEW:, USAGE:, OPTIONS: blocks; each becomes a section, kept as preformatted text.
+set -euo pipefail
+binary=$1
+section=${2:-8}
+name=$(basename "$binary")
+help=$("$binary" --help)
+overview=$(printf '%s\n' "$help" | sed -n 's/^OVERVIEW: //p' | head -n 1)
+printf '.TH %s %s "" "refdesk" "refdesk manual"\n' "$(printf '%s' "$name" | tr '[:lower:]' '[:upper:]')" "$section"
+printf '.SH NAME\n%s \\- %s\n' "$name" "$overview"
+printf '%s\n' "$help" | awk '
+    function escape(line) { gsub(/\\/, "\\e", line); if (line ~ /^[.'"'"']/) line = "\\&" line; return line }
+    /^[A-Z][A-Z ]*:/ {
+        if (open) print ".fi"
+        heading = $0; sub(/:.*/, "", heading)
+        rest = $0; sub(/^[A-Z][A-Z ]*: ?/, "", rest)
+        if (heading == "USAGE") heading = "SYNOPSIS"
+        if (heading == "OVERVIEW") heading = "DESCRIPTION"
+        print ".SH " heading; print ".nf"; open = 1
+        if (rest != "") print escape(rest)
+        next
+    }
+    { if (open) print escape($0) }
+    END { if (open) print ".fi" }'
+printf '.SH FILES\n.nf\n/etc/refdesk/  configuration (see the example files installed there)\n/var/lib/refdesk/  databases and spools\n/run/refdesk/router.sock  the bridge socket\n.fi\n'
+printf '.SH SEE ALSO\nrefdesk-router(8), refdesk-twilio(8), refdesk-aim(8), systemd.exec(5); operations.md in the refdesk documentation.\n'
