@@ -33,6 +33,11 @@ demo: deps build
 clean:
 	rm -rf .build .venv
 
+# A self-signed certificate and key for the admin API during development (in .dev-tls/).
+.PHONY: dev-certificate
+dev-certificate:
+	scripts/dev-certificate.sh .dev-tls localhost
+
 # ---- install -------------------------------------------------------------------------------------------------
 # make install [PREFIX=/usr/local] [DESTDIR=/tmp/stage] [INSTALL_BIN=<dir with built binaries>]
 # Binaries in $(PREFIX)/bin, units in $(PREFIX)/lib/systemd/system (UNITDIR), the system user in
