@@ -100,3 +100,66 @@ def test_an_aim_screen_name_follows_its_queue_and_carries_ims_both_ways(workdir,
         assert patron.wait_departure(DESK, timeout=20), "the screen name signs off with its queue"
     finally:
         server.stop()
+
+
+def test_a_thousand_texts_reach_the_librarian_exactly_once_although_the_router_is_killed_twice(workdir, processes, prosody, librarians):
+    """Texts arrive after hours while the router is SIGKILLed twice; the first librarian to sign in gets every one
+    exactly once; replaying all the webhooks afterwards changes nothing."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    router = router_for(workdir, prosody)
+    processes.append(router)
+    seed_desk(router, {"alice": (["alice@localhost"], ["ask"])}, gateway_protocol="twilio")
+    router.seed(f"UPDATE gateways SET secret = '{ACCOUNT}' WHERE id = 1;")
+    alice = librarians("alice@localhost", connect=False)
+    router.start()
+    api = FakeTwilio({ACCOUNT: TOKEN}).start()
+    try:
+        bridge = TwilioBridgeProcess(workdir, router.socket, api.base, "segments_per_second = 50")
+        processes.append(bridge)
+        bridge.start()
+        texts = [sms(20_000 + i, f"+1555125{i % 20:04d}", f"question {i:04d}") for i in range(1000)]
+        statuses = []
+        lock = threading.Lock()
+
+        def post(params):
+            status = bridge.post("sms", params)[0]
+            with lock:
+                statuses.append(status)
+
+        def chaos():
+            for threshold in (300, 700):
+                wait_until(lambda: len(statuses) >= threshold, 60, f"{threshold} posts")
+                router.kill()
+                time.sleep(0.3)
+                router.start()
+
+        killer = threading.Thread(target=chaos)
+        killer.start()
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            list(pool.map(post, texts))
+        killer.join()
+        assert statuses.count(200) == 1000
+        wait_until(lambda: router.query("SELECT count(*) FROM offline_inbox")[0][0] >= 1000, 60, "every text stored")
+
+        alice.connect()
+        wait_until(lambda: len([m for m in alice.messages if "question " in m.body]) >= 1000, 120,
+                   "the librarian to receive every text", interval=0.5)
+        time.sleep(2)
+        bodies = [m.body.rsplit("question ", 1)[1] for m in alice.messages if "question " in m.body]
+        assert len(bodies) == 1000 and len(set(bodies)) == 1000, "each text exactly once"
+        per_patron = {}
+        for m in alice.messages:
+            if "question " in m.body:
+                per_patron.setdefault(m.sender.split("/")[0], []).append(int(m.body.rsplit(" ", 1)[1]))
+        assert all(order == sorted(order) for order in per_patron.values()), "in order per patron"
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            replay = list(pool.map(lambda params: bridge.post("sms", params)[0], texts))
+        assert replay.count(200) == 1000
+        time.sleep(3)
+        assert len([m for m in alice.messages if "question " in m.body]) == 1000, "a replay changes nothing"
+        print(f"\n1,000 texts, router killed twice: delivered {len(bodies)}, duplicated 0, lost 0")
+    finally:
+        api.stop()
