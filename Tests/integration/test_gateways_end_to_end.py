@@ -7,7 +7,7 @@ from fake_twilio import FakeTwilio
 from oscar_server import OscarServer, PatronClient
 from staffing import patron_jid, router_for, seed_desk
 from test_aim_bridge import AIMBridgeProcess
-from test_twilio_bridge import ACCOUNT, LIBRARY, PUBLIC, TOKEN, TwilioBridgeProcess, sms
+from test_twilio_bridge import ACCOUNT, LIBRARY, PUBLIC, TOKEN, TwilioBridgeProcess, post_while_killing_the_router, sms
 from xmpp_harness import librarians, prosody  # noqa: F401 (fixtures)
 
 DESK, DESK_PASSWORD = "Ref Desk", "desk-secret"
@@ -105,7 +105,6 @@ def test_an_aim_screen_name_follows_its_queue_and_carries_ims_both_ways(workdir,
 def test_a_thousand_texts_reach_the_librarian_exactly_once_although_the_router_is_killed_twice(workdir, processes, prosody, librarians):
     """Texts arrive after hours while the router is SIGKILLed twice; the first librarian to sign in gets every one
     exactly once; replaying all the webhooks afterwards changes nothing."""
-    import threading
     from concurrent.futures import ThreadPoolExecutor
 
     router = router_for(workdir, prosody)
@@ -120,26 +119,7 @@ def test_a_thousand_texts_reach_the_librarian_exactly_once_although_the_router_i
         processes.append(bridge)
         bridge.start()
         texts = [sms(20_000 + i, f"+1555125{i % 20:04d}", f"question {i:04d}") for i in range(1000)]
-        statuses = []
-        lock = threading.Lock()
-
-        def post(params):
-            status = bridge.post("sms", params)[0]
-            with lock:
-                statuses.append(status)
-
-        def chaos():
-            for threshold in (300, 700):
-                wait_until(lambda: len(statuses) >= threshold, 60, f"{threshold} posts")
-                router.kill()
-                time.sleep(0.3)
-                router.start()
-
-        killer = threading.Thread(target=chaos)
-        killer.start()
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            list(pool.map(post, texts))
-        killer.join()
+        statuses = post_while_killing_the_router(bridge, router, texts, kill_after=(300, 700))
         assert statuses.count(200) == 1000
         wait_until(lambda: router.query("SELECT count(*) FROM offline_inbox")[0][0] >= 1000, 60, "every text stored")
 

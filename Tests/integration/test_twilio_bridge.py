@@ -197,9 +197,9 @@ def test_mms_media_reach_the_router_as_links(desk):
     assert body.splitlines() == ["this page", f"[image/jpeg] {params['MediaUrl0']}"]
 
 
-def test_a_thousand_texts_reach_the_router_exactly_once_while_it_is_killed_and_restarted_twice(desk):
-    router, bridge, api = desk(extra="segments_per_second = 50")
-    texts = [sms(10_000 + i, f"+1555124{i % 10:04d}", f"question {i}") for i in range(1000)]
+def post_while_killing_the_router(bridge, router, texts, kill_after=(250, 600)) -> list:
+    """Posts `texts` from 16 threads while the router is SIGKILLed and restarted after each count in `kill_after`;
+    returns the HTTP statuses."""
     statuses = []
     lock = threading.Lock()
 
@@ -209,7 +209,7 @@ def test_a_thousand_texts_reach_the_router_exactly_once_while_it_is_killed_and_r
             statuses.append(status)
 
     def chaos():
-        for threshold in (250, 600):
+        for threshold in kill_after:
             wait_until(lambda: len(statuses) >= threshold, 60, f"{threshold} posts")
             router.kill()
             time.sleep(0.3)
@@ -220,6 +220,13 @@ def test_a_thousand_texts_reach_the_router_exactly_once_while_it_is_killed_and_r
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(post, texts))
     killer.join()
+    return statuses
+
+
+def test_a_thousand_texts_reach_the_router_exactly_once_while_it_is_killed_and_restarted_twice(desk):
+    router, bridge, api = desk(extra="segments_per_second = 50")
+    texts = [sms(10_000 + i, f"+1555124{i % 10:04d}", f"question {i}") for i in range(1000)]
+    statuses = post_while_killing_the_router(bridge, router, texts)
     assert statuses.count(200) == 1000, f"not all answered 200: {sorted(set(statuses))}"
     assert router.log_text().count("listening for bridges") == 4  # seed run, start, two restarts
 
