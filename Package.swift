@@ -71,10 +71,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "BridgeTransport", dependencies: ["BridgeProtocol", "RefdeskStore", "DaemonSupport", logging, lifecycle] + nio, swiftSettings: swiftSettings),
+        // TLS over NIO with OpenSSL memory BIOs, one handler for both ends (admin API server, AIM client).
+        .target(name: "TLSSupport", dependencies: ["CRefdeskOpenSSL", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
         .target(name: "XMPPComponent", dependencies: ["XMPP", "DaemonSupport", logging, lifecycle] + nio, swiftSettings: swiftSettings),
         .target(
             name: "AdminAPI",
-            dependencies: ["CRefdeskOpenSSL", logging, lifecycle, .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
+            dependencies: ["CRefdeskOpenSSL", "TLSSupport", logging, lifecycle, .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
             swiftSettings: swiftSettings
         ),
         .target(
@@ -96,7 +98,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "refdesk-aim",
-            dependencies: ["OSCAR", "BridgeProtocol", "CRefdeskOpenSSL", "BridgeTransport", "DaemonSupport", "Metrics", "RefdeskStore", argumentParser, logging, lifecycle, signals] + nio,
+            dependencies: ["OSCAR", "BridgeProtocol", "CRefdeskOpenSSL", "TLSSupport", "BridgeTransport", "DaemonSupport", "Metrics", "RefdeskStore", argumentParser, logging, lifecycle, signals] + nio,
             path: "bridges/aim/refdesk-aim",
             swiftSettings: swiftSettings
         ),
