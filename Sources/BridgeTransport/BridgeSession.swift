@@ -170,8 +170,13 @@ public final class BridgeSession: Sendable {
             }
             return .peerClosed
         } catch let end as BridgeSessionEnd {
-            if case .badFrame(let error) = end {
+            switch end {
+            case .badFrame(let error):
                 try? await outbound.write(FrameWriter.encode([.goodbye(.badFrame, reason: error.reason)]))
+            case .protocolViolation(let reason):
+                try? await outbound.write(FrameWriter.encode([.goodbye(.protocolViolation, reason: reason)]))
+            default:
+                break
             }
             return end
         } catch {

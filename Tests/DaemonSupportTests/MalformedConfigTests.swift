@@ -49,7 +49,7 @@ struct MalformedConfigTests {
         MalformedConfig("[]\n", at: "r.toml:1:2", "expected a key, found ']'"),
         MalformedConfig("[a.]\n", at: "r.toml:1:4", "expected a key, found ']'"),
         MalformedConfig("[a] x = 1\n", at: "r.toml:1:5", "unexpected 'x' after the table header"),
-        MalformedConfig("[a.b.c.d.e.f.g.h.i]\n", at: "r.toml:1:1", "nests 9 levels deep, more than the maximum 8"),
+        MalformedConfig("[a.b.c.d.e.f.g.h.i]\n", at: "r.toml:1:1", "table header a.b.c.d.e.f.g.h.i nests more than the maximum 8 levels"),
 
         // Strings
         MalformedConfig("s = \"open\n", at: "r.toml:1:5", "unterminated string: missing the closing '\"'"),

@@ -41,6 +41,16 @@ struct FuzzRegressionTests {
         }
     }
 
+    @Test("every fuzz target has a seed the decoder accepts, so fuzzing starts from valid input")
+    func everyTargetHasAnAcceptedSeed() {
+        for target in FuzzHarness.targetNames {
+            let outcomes = Self.savedInputs(kind: "corpus").filter { $0.target == target }
+                .compactMap { FuzzHarness.run(target: target, $0.bytes) }
+            let accepted = outcomes.contains { if case .value = $0 { true } else { false } }
+            #expect(accepted, "no seed of \(target) decodes: \(outcomes)")
+        }
+    }
+
     @Test("a seed input ends in a value or a clear refusal", arguments: savedInputs(kind: "corpus"))
     func seedInput(_ input: SavedInput) throws {
         let outcome = try #require(FuzzHarness.run(target: input.target, input.bytes))

@@ -85,6 +85,14 @@ struct ConfigParser {
         while true {
             skipSpaces()
             path.append(try parseKey())
+            guard path.count <= Self.maximumTableDepth else {
+                // Stop at once: a hostile header may nest thousands of levels.
+                throw error(
+                    "table header \(Self.excerpt(path.joined(separator: "."))) nests more than the maximum "
+                        + "\(Self.maximumTableDepth) levels",
+                    at: headerStart
+                )
+            }
             skipSpaces()
             if peek() == UInt8(ascii: ".") {
                 index += 1
@@ -93,18 +101,13 @@ struct ConfigParser {
             break
         }
         let closing = isArray ? "]]" : "]"
-        let name = isArray ? "[[\(path.joined(separator: "."))]]" : "[\(path.joined(separator: "."))]"
+        let dotted = Self.excerpt(path.joined(separator: "."))
+        let name = isArray ? "[[\(dotted)]]" : "[\(dotted)]"
         for expected in closing.utf8 {
             guard peek() == expected else {
                 throw error("expected '\(closing)' to close the table header \(name), found \(describeNext())")
             }
             index += 1
-        }
-        guard path.count <= Self.maximumTableDepth else {
-            throw error(
-                "table header \(name) nests \(path.count) levels deep, more than the maximum \(Self.maximumTableDepth)",
-                at: headerStart
-            )
         }
         let line = headerStart.line
         let column = column(of: headerStart)
@@ -112,6 +115,11 @@ struct ConfigParser {
         let fail = { (message: String) in ConfigError(source: source, line: line, column: column, message: message) }
         try Self.define(path[...], in: &root, walked: [], isArray: isArray, line: line, column: column, fail: fail)
         currentPath = path
+    }
+
+    /// At most 60 characters of a name for an error message, so a hostile file cannot flood the log.
+    static func excerpt(_ text: String) -> String {
+        text.count <= 60 ? text : String(text.prefix(60)) + "…"
     }
 
     /// Creates (or, for `[[…]]`, appends) the table at `path`, applying TOML's rules: a table gets at most
