@@ -129,11 +129,8 @@ def test_a_thousand_texts_reach_the_librarian_exactly_once_although_the_router_i
         time.sleep(2)
         bodies = [m.body.rsplit("question ", 1)[1] for m in alice.messages if "question " in m.body]
         assert len(bodies) == 1000 and len(set(bodies)) == 1000, "each text exactly once"
-        per_patron = {}
-        for m in alice.messages:
-            if "question " in m.body:
-                per_patron.setdefault(m.sender.split("/")[0], []).append(int(m.body.rsplit(" ", 1)[1]))
-        assert all(order == sorted(order) for order in per_patron.values()), "in order per patron"
+        # (Order is not checked here: the webhooks are posted from 16 threads at once, so a patron's texts have no
+        # defined order; per-conversation order is the bridge protocol soak test's subject.)
 
         with ThreadPoolExecutor(max_workers=16) as pool:
             replay = list(pool.map(lambda params: bridge.post("sms", params)[0], texts))
