@@ -100,13 +100,23 @@ public struct BridgeListener: Service {
         if configuration.inheritedDescriptor == nil { _ = unlink(configuration.socketPath) }
     }
 
-    private func bind() async throws -> NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never> {
+    /// A connection with its peer's credentials, read before the channel is active: a peer that sends and
+    /// shuts down at once would otherwise be closed (and its descriptor gone) before we could ask who it was.
+    private struct Accepted: Sendable {
+        var peer: Result<PeerCredentials, any Error>
+        var connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    }
+
+    private func bind() async throws -> NIOAsyncChannel<Accepted, Never> {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
-        let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> = { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-            }
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<Accepted> = { channel in
+            PeerCredentials.future(of: channel)
+                .map { Result<PeerCredentials, any Error>.success($0) }
+                .recover { .failure($0) }
+                .flatMapThrowing { peer in
+                    Accepted(peer: peer, connection: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel))
+                }
         }
         if let descriptor = configuration.inheritedDescriptor {
             return try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
@@ -132,11 +142,12 @@ public struct BridgeListener: Service {
         return server
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    private func serve(_ accepted: Accepted) async {
         var logger = self.logger
+        let connection = accepted.connection
         let peer: PeerCredentials
         do {
-            peer = try await PeerCredentials.of(connection.channel)
+            peer = try accepted.peer.get()
         } catch {
             logger.warning("bridge connection refused: cannot read peer credentials", metadata: ["error": "\(error)"])
             try? await connection.channel.close()

@@ -19,16 +19,21 @@ public struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads the peer's credentials of a connected Unix stream socket channel.
     public static func of(_ channel: any Channel) async throws -> PeerCredentials {
+        try await future(of: channel).get()
+    }
+
+    /// The same, as a future: usable in a channel initializer, before the channel is active.
+    public static func future(of channel: any Channel) -> EventLoopFuture<PeerCredentials> {
         guard let provider = channel as? any SocketOptionProvider else {
-            throw PeerCredentialsError.unsupportedChannel
+            return channel.eventLoop.makeFailedFuture(PeerCredentialsError.unsupportedChannel)
         }
         // `struct ucred { pid_t pid; uid_t uid; gid_t gid; }` (Glibc hides the struct behind _GNU_SOURCE; a
         // homogeneous tuple has the same layout).
-        let value: (Int32, UInt32, UInt32) = try await provider.unsafeGetSocketOption(
+        let value: EventLoopFuture<(Int32, UInt32, UInt32)> = provider.unsafeGetSocketOption(
             level: SocketOptionLevel(SOL_SOCKET),
             name: SocketOptionName(SO_PEERCRED)
-        ).get()
-        return PeerCredentials(pid: value.0, uid: value.1, gid: value.2)
+        )
+        return value.map { PeerCredentials(pid: $0.0, uid: $0.1, gid: $0.2) }
     }
 }
 
