@@ -32,6 +32,9 @@ public actor Router {
     /// "queueJID contactJID" pairs whose presence subscription the contact approved.
     var approvedSubscriptions: Set<String> = []
     var lastSubscriptionRequest: Int64 = 0
+    /// The conversations (and their recent lines) as last saved, so a commit writes only those that changed.
+    private var savedConversations: [ConversationID: Conversation] = [:]
+    private var savedRecentLines: [ConversationID: [TranscriptLine]] = [:]
     private var ingestBusy = false
     private var ingestWaiters: [CheckedContinuation<Void, Never>] = []
 
@@ -58,6 +61,7 @@ public actor Router {
                 assignments: try connection.assignments(),
                 gateways: try connection.gateways(),
                 state: try connection.switchboardState(),
+                conversations: try connection.switchboardConversations(),
                 inbox: try connection.allOfflineEntries()
             )
         }
@@ -73,6 +77,13 @@ public actor Router {
         if let bytes = loaded.state {
             snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(bytes))
         }
+        for bytes in loaded.conversations {
+            let saved = try JSONDecoder().decode(PersistedConversation.self, from: Data(bytes))
+            snapshot.conversations.append(saved.conversation)
+            if !saved.recentLines.isEmpty {
+                snapshot.recentLines.append(Snapshot.RecentLines(conversation: saved.conversation.id, lines: saved.recentLines))
+            }
+        }
         snapshot.offlineInbox = loaded.inbox.map(StateMapping.offlineMessage)
         if let highest = snapshot.offlineInbox.map(\.id).max(), highest >= snapshot.nextOfflineMessageID {
             snapshot.nextOfflineMessageID = highest + 1
@@ -86,7 +97,14 @@ public actor Router {
                 "open_conversations": "\(snapshot.conversations.count)", "offline_inbox": "\(snapshot.offlineInbox.count)",
             ]
         )
-        return Router(switchboard: switchboard, database: database, gateways: loaded.gateways, logger: logger, now: now)
+        let router = Router(switchboard: switchboard, database: database, gateways: loaded.gateways, logger: logger, now: now)
+        await router.markStateSaved()
+        return router
+    }
+
+    private func markStateSaved() {
+        savedConversations = switchboard.openConversationsByID
+        savedRecentLines = switchboard.recentLinesByConversation
     }
 
     /// Finishes queued database work and closes the database.
@@ -175,7 +193,6 @@ public actor Router {
                 continue
             }
         }
-        changes.snapshot = switchboard.snapshot
         try await commit(changes)
     }
 
@@ -216,7 +233,6 @@ public actor Router {
         var changes = StoreChanges(time: time)
         record(switchboard.handle(.tick(at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
         guard !changes.isEmpty else { return }
-        changes.snapshot = switchboard.snapshot
         try await commit(changes)
     }
 
@@ -224,16 +240,13 @@ public actor Router {
 
     /// Makes `changes` durable, then carries out what they ask of the world.
     func commit(_ changes: StoreChanges) async throws {
-        let snapshotBytes = try changes.snapshot.map { snapshot in
-            var withoutInbox = snapshot
-            withoutInbox.offlineInbox = []
-            return Array(try JSONEncoder().encode(withoutInbox))
-        }
+        let state = try changedState()
         let rows = changes
         do {
             try await database.write { connection in
-                try rows.apply(to: connection, snapshot: snapshotBytes)
+                try rows.apply(to: connection, state: state)
             }
+            markStateSaved()
         } catch {
             logger.critical("cannot save state; stopping so a restart reloads it from the database", metadata: ["error": "\(error)"])
             storageFailure = error
@@ -252,6 +265,23 @@ public actor Router {
         for line in changes.log {
             logger.log(level: line.level, "\(line.message)", metadata: line.metadata)
         }
+    }
+
+    /// The switchboard's state to save: the small global part always, and only the open conversations that changed
+    /// (or closed) since the last save, so a commit's cost follows what changed, not how many chats are open.
+    private func changedState() throws -> StateRows {
+        let encoder = JSONEncoder()
+        let current = switchboard.openConversationsByID
+        let recent = switchboard.recentLinesByConversation
+        var rows = StateRows(global: Array(try encoder.encode(switchboard.globalSnapshot)))
+        for (id, conversation) in current where savedConversations[id] != conversation || savedRecentLines[id] != recent[id] {
+            let saved = PersistedConversation(conversation: conversation, recentLines: recent[id] ?? [])
+            rows.conversations.append((Int64(id.rawValue), Array(try encoder.encode(saved))))
+        }
+        for id in savedConversations.keys where current[id] == nil {
+            rows.closed.append(Int64(id.rawValue))
+        }
+        return rows
     }
 
     /// Turns the switchboard's actions into rows to commit and effects to carry out after the commit.

@@ -209,7 +209,6 @@ extension Router: AdminBackend {
         )
         // The bridge learns of the gateway before it is told to bring it online.
         sessions[network]?.send(.attachGateway(descriptor(added)))
-        changes.snapshot = switchboard.snapshot
         try await commit(changes)
         return Self.gatewayInfo(added)
     }
@@ -245,7 +244,6 @@ extension Router: AdminBackend {
         let time = now()
         var changes = StoreChanges(time: time)
         record(switchboard.handle(.configure(.removeGateway(gatewayID), at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
-        changes.snapshot = switchboard.snapshot
         try await commit(changes)
         try await write { _ = try $0.deleteGateway(id: target.id) }
         sessions[target.network]?.send(.detachGateway(id: gatewayID.rawValue))
@@ -525,7 +523,6 @@ extension Router: AdminBackend {
         let time = now()
         var changes = StoreChanges(time: time)
         record(switchboard.handle(.configure(change, at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
-        changes.snapshot = switchboard.snapshot
         try await commit(changes)
     }
 }

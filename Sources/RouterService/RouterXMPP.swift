@@ -158,7 +158,6 @@ extension Router {
             var changes = StoreChanges(time: time)
             record(switchboard.handle(.presence(jid: bare, resource: resource, show: show, at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
             guard !changes.isEmpty else { return }
-            changes.snapshot = switchboard.snapshot
             await commitLogging(changes)
         case .subscribe:
             // Librarians may add queues (and patrons) to their rosters: agree, and say how things are.
@@ -237,7 +236,6 @@ extension Router {
         let time = now()
         var changes = StoreChanges(time: time)
         record(switchboard.handle(.operatorMessage(from: sender, conversation: conversation, body: body, at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
-        changes.snapshot = switchboard.snapshot
         await commitLogging(changes)
     }
 

@@ -16,7 +16,6 @@ struct StoreChanges: Sendable {
     var offlineDeletes: [Int64] = []
     var outbox: [OutboxInsert] = []
     var deliveries: [DeliveryReport] = []
-    var snapshot: Snapshot?
 
     // After the commit:
     var outboxProtocols: Set<String> = []
@@ -37,7 +36,7 @@ struct StoreChanges: Sendable {
     }
 
     /// Writes the rows, in an order that satisfies foreign keys (conversations before what refers to them).
-    func apply(to connection: SQLiteConnection, snapshot snapshotBytes: [UInt8]?) throws {
+    func apply(to connection: SQLiteConnection, state: StateRows) throws {
         for id in seen { _ = try connection.markSeen(id: id, at: time) }
         for record in conversations { try connection.saveConversation(record) }
         for row in transcripts {
@@ -61,7 +60,9 @@ struct StoreChanges: Sendable {
         for report in deliveries {
             try connection.recordDelivery(messageID: report.messageID, status: "\(report.status)", reason: report.reason.isEmpty ? nil : report.reason, at: time)
         }
-        if let snapshotBytes { try connection.saveSwitchboardState(snapshotBytes) }
+        try connection.saveSwitchboardState(state.global)
+        for (id, bytes) in state.conversations { try connection.saveSwitchboardConversation(id: id, state: bytes) }
+        for id in state.closed { try connection.deleteSwitchboardConversation(id: id) }
     }
 }
 
@@ -94,4 +95,17 @@ enum MessageID {
         }
         return "rd-" + hex(high) + hex(low)
     }
+}
+
+/// The switchboard's state as rows: the global part, the open conversations that changed, those that closed.
+struct StateRows: Sendable {
+    var global: [UInt8]
+    var conversations: [(Int64, [UInt8])] = []
+    var closed: [Int64] = []
+}
+
+/// One open conversation as saved: its rules state and the recent lines a hand-over shows.
+struct PersistedConversation: Codable {
+    var conversation: Conversation
+    var recentLines: [TranscriptLine]
 }

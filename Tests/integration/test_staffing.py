@@ -294,3 +294,32 @@ def test_the_auto_logout_timer_stops_new_chats_and_tells_the_operator(workdir, p
     wait_queue_online(bridge, online=False)
     say(bridge, "a2", "anyone?", sender="+15551230002")
     bridge.wait_event(lambda e: e["event"] == "outbound" and e["to"] == "+15551230002" and e["body"] == OFFLINE_REPLY)
+
+
+def test_open_conversations_survive_a_router_crash(workdir, processes, prosody, librarians):
+    """SIGKILL the router mid-conversation: after the restart the patron still talks to the owner only, and a
+    hand-over still carries the conversation so far."""
+    router = router_for(workdir, prosody)
+    processes.append(router)
+    seed_desk(router, {"alice": (["alice@localhost"], ["ask"]), "bob": (["bob@localhost"], ["ask"])})
+    alice = librarians("alice@localhost")
+    bob = librarians("bob@localhost")
+    router.start()
+    bridge = start_bridge(workdir, router, processes)
+    wait_queue_online(bridge)
+    patron = patron_jid(prosody, PATRON)
+    say(bridge, "c1", "Do you keep old newspapers?")
+    alice.wait_message(lambda m: m.body == "Do you keep old newspapers?")
+    alice.send(patron, "Yes, on microfilm.")
+    bridge.wait_event(lambda e: e["event"] == "outbound" and e["body"] == "Yes, on microfilm.")
+    wait_until(lambda: router.query("SELECT count(*) FROM switchboard_conversations")[0][0] == 1, 10, "the conversation saved")
+
+    router.kill()
+    router.start()
+    say(bridge, "c2", "From 1950?")
+    alice.wait_message(lambda m: m.body == "From 1950?", timeout=20)
+    time.sleep(1)
+    assert not [m for m in bob.messages if m.body == "From 1950?"], "the owner keeps the chat across the crash"
+    alice.send(patron, "/transfer bob")
+    handover = bob.wait_message(lambda m: m.body.startswith("Transferred from alice"), timeout=15)
+    assert "Do you keep old newspapers?" in handover.body and "From 1950?" in handover.body

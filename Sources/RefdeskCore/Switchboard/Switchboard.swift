@@ -90,14 +90,40 @@ public struct Switchboard: Sendable {
             nextOfflineMessageID: nextOfflineMessageID,
             recentLines: recentLines.sorted { $0.key < $1.key }.map { Snapshot.RecentLines(conversation: $0.key, lines: $0.value) },
             autoLogoutTimers: autoLogoutAt.sorted { $0.key < $1.key }.map { Snapshot.AutoLogoutTimer(operator: $0.key, expiresAt: $0.value) },
-            loggedOut: loggedOut.sorted { $0.key < $1.key }.map { name, showing in
-                Snapshot.LoggedOut(
-                    operator: name,
-                    showing: showing.map { Snapshot.ResourceShow(jid: $0.key.jid, resource: $0.key.resource, show: $0.value) }
-                        .sorted { ($0.jid, $0.resource) < ($1.jid, $1.resource) }
-                )
-            }
+            loggedOut: loggedOutEntries
         )
+    }
+
+    private var loggedOutEntries: [Snapshot.LoggedOut] {
+        loggedOut.sorted { $0.key < $1.key }.map { name, showing in
+            Snapshot.LoggedOut(
+                operator: name,
+                showing: showing.map { Snapshot.ResourceShow(jid: $0.key.jid, resource: $0.key.resource, show: $0.value) }
+                    .sorted { ($0.jid, $0.resource) < ($1.jid, $1.resource) }
+            )
+        }
+    }
+
+    /// Open conversations by id, unsorted and without copying: for persisting only those that changed.
+    public var openConversationsByID: [ConversationID: Conversation] { conversations }
+
+    /// The recent transcript lines kept per open conversation (for hand-overs), by conversation.
+    public var recentLinesByConversation: [ConversationID: [TranscriptLine]] { recentLines }
+
+    /// The snapshot without conversations, their recent lines and the offline inbox: the small global part the
+    /// daemon saves with every change (it keeps those three as rows of their own).
+    public var globalSnapshot: Snapshot {
+        var small = Snapshot()
+        small.autoReplied = autoReplied.flatMap { queue, patrons in patrons.map { Snapshot.AutoReplied(queue: queue, patron: $0) } }
+            .sorted { ($0.queue, $0.patron) < ($1.queue, $1.patron) }
+        small.reportedOnline = debouncer.reported
+        small.lastTieWinner = lastTieWinner
+        small.muted = muted.map { Snapshot.Mute(patron: $0.key, until: $0.value) }.sorted { $0.patron < $1.patron }
+        small.nextConversationID = nextConversationID
+        small.nextOfflineMessageID = nextOfflineMessageID
+        small.autoLogoutTimers = autoLogoutAt.sorted { $0.key < $1.key }.map { Snapshot.AutoLogoutTimer(operator: $0.key, expiresAt: $0.value) }
+        small.loggedOut = loggedOutEntries
+        return small
     }
 
     /// The configuration in effect, including changes applied through events.

@@ -156,5 +156,12 @@ public enum RouterSchema {
             id       INTEGER PRIMARY KEY CHECK (id = 1),
             snapshot BLOB NOT NULL
         );
+
+        -- Each open conversation's rules state (offers, pending messages, recent lines), saved when it changes and
+        -- deleted when it closes, so a commit costs what changed, not everything that is open.
+        CREATE TABLE switchboard_conversations (
+            id    INTEGER PRIMARY KEY,
+            state BLOB NOT NULL
+        );
         """
 }

@@ -10,6 +10,21 @@ extension SQLiteConnection {
         try queryFirst("SELECT snapshot FROM switchboard_state WHERE id = 1") { try $0.blob(0) }
     }
 
+    /// Saves one open conversation's rules state (an encoded value; this target does not interpret it).
+    public func saveSwitchboardConversation(id: Int64, state: [UInt8]) throws {
+        try run("INSERT INTO switchboard_conversations (id, state) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state", id, state)
+    }
+
+    /// Forgets a conversation that is no longer open.
+    public func deleteSwitchboardConversation(id: Int64) throws {
+        try run("DELETE FROM switchboard_conversations WHERE id = ?", id)
+    }
+
+    /// Every saved open conversation's state.
+    public func switchboardConversations() throws -> [[UInt8]] {
+        try query("SELECT state FROM switchboard_conversations ORDER BY id") { try $0.blob(0) }
+    }
+
     /// Records a conversation's history row under the id the switchboard gave it, creating or updating it.
     public func saveConversation(_ record: ConversationRecord) throws {
         try run(
