@@ -273,23 +273,7 @@ extension BridgeSessionEnd {
 
 extension BridgeMessage {
     /// The frame's name as `docs/bridge-protocol.md` spells it, for logs.
-    public var kindName: String {
-        switch self {
-        case .hello: "hello"
-        case .welcome: "welcome"
-        case .goodbye: "goodbye"
-        case .ping: "ping"
-        case .pong: "pong"
-        case .ack: "ack"
-        case .attachGateway: "attachGateway"
-        case .detachGateway: "detachGateway"
-        case .setGatewayOnline: "setGatewayOnline"
-        case .gatewayState: "gatewayState"
-        case .sendMessage: "sendMessage"
-        case .messageReceived: "messageReceived"
-        case .deliveryStatus: "deliveryStatus"
-        }
-    }
+    public var kindName: String { frameType.name }
 }
 
 extension BridgeListener: CustomStringConvertible {
