@@ -187,12 +187,20 @@ public struct RouterConfiguration: Sendable {
         return AdminSettings(server: server, service: service)
     }
 
-    /// Reads a whole (small) file; a relative name is looked up in systemd's credentials directory.
-    static func readFile(_ name: String, key: String, source: String) throws(ConfigError) -> [UInt8] {
-        var path = name
+    /// Where a file named in the configuration is: a relative name is looked up in systemd's credentials directory
+    /// (`LoadCredential=`), so secrets never sit in a unit file or on a command line.
+    static func credentialPath(_ name: String) -> String {
         if !name.hasPrefix("/"), let directory = getenv("CREDENTIALS_DIRECTORY").map({ String(cString: $0) }) {
-            path = directory + "/" + name
+            return directory + "/" + name
         }
+        return name
+    }
+
+    /// Reads a whole (small) file named in the configuration (see `credentialPath`), refusing one larger than `limit`.
+    static func readFile(
+        _ name: String, key: String, source: String, limit: Int = 1 << 20, tooLarge: String = "is larger than 1 MiB"
+    ) throws(ConfigError) -> [UInt8] {
+        let path = credentialPath(name)
         guard let file = fopen(path, "r") else {
             throw ConfigError(source: source, message: "key \"\(key)\": cannot read \(path): \(String(cString: strerror(errno)))")
         }
@@ -203,39 +211,21 @@ public struct RouterConfiguration: Sendable {
             let count = fread(&buffer, 1, buffer.count, file)
             if count <= 0 { break }
             bytes += buffer[..<count]
-            if bytes.count > 1 << 20 {
-                throw ConfigError(source: source, message: "key \"\(key)\": \(path) is larger than 1 MiB")
+            if bytes.count > limit {
+                throw ConfigError(source: source, message: "key \"\(key)\": \(path) \(tooLarge)")
             }
         }
         return bytes
     }
 
-    /// Reads a secret from a file; a relative name is looked up in systemd's credentials directory
-    /// (`LoadCredential=`), so the secret never sits in a unit file or on a command line.
+    /// Reads a secret from a file named in the configuration, without surrounding white space; refuses an empty one.
     static func readSecret(_ name: String, key: String, source: String) throws(ConfigError) -> String {
-        var path = name
-        if !name.hasPrefix("/"), let directory = getenv("CREDENTIALS_DIRECTORY").map({ String(cString: $0) }) {
-            path = directory + "/" + name
-        }
-        guard let file = fopen(path, "r") else {
-            throw ConfigError(source: source, message: "key \"\(key)\": cannot read \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count <= 0 { break }
-            bytes += buffer[..<count]
-            if bytes.count > 65536 {
-                throw ConfigError(source: source, message: "key \"\(key)\": \(path) is too large for a secret")
-            }
-        }
+        let bytes = try readFile(name, key: key, source: source, limit: 65536, tooLarge: "is too large for a secret")
         let whitespace: Set<Character> = [" ", "\n", "\r", "\t", "\r\n"]
         let text = String(decoding: bytes, as: UTF8.self)
         let secret = String(text.drop(while: whitespace.contains).reversed().drop(while: whitespace.contains).reversed())
         guard !secret.isEmpty else {
-            throw ConfigError(source: source, message: "key \"\(key)\": \(path) is empty")
+            throw ConfigError(source: source, message: "key \"\(key)\": \(credentialPath(name)) is empty")
         }
         return secret
     }
