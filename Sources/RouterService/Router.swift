@@ -14,7 +14,8 @@ import XMPPComponent
 /// and later stanzas to operators) and acknowledged. A failed commit stops the router: memory would otherwise
 /// disagree with the database, and a restart reloads the truth from it.
 public actor Router {
-    /// Protocols the router accepts bridges for. `test` is refdesk-testbridge's, used by the test suite and demo.
+    /// The bridges refdesk ships: the admin API creates gateways for these. `test` is refdesk-testbridge's, used
+    /// by the test suite and the demo.
     public static let knownProtocols: Set<String> = ["twilio", "aim", "test"]
 
     var switchboard: Switchboard
@@ -133,6 +134,12 @@ public actor Router {
             secret: record.secret,
             online: switchboard.isOnline(QueueName(record.queueName))
         )
+    }
+
+    /// Protocols a bridge may connect for: the shipped bridges', and any other that a gateway in the database
+    /// names. The bridge protocol is the same for every network, so a bridge for a new one needs only its gateways.
+    func servedProtocols() -> Set<String> {
+        Self.knownProtocols.union(gateways.values.map(\.network))
     }
 
     /// Registers a bridge's session (replacing an older one of the same protocol) and returns its gateways.

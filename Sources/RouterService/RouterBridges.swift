@@ -11,8 +11,9 @@ public struct RouterBridgeAcceptor: BridgeAcceptor {
     }
 
     public func accept(protocolName: String, instance: String, peer: PeerCredentials) async -> BridgeAcceptance {
-        guard Router.knownProtocols.contains(protocolName) else {
-            let known = Router.knownProtocols.sorted().joined(separator: ", ")
+        let served = await router.servedProtocols()
+        guard served.contains(protocolName) else {
+            let known = served.sorted().joined(separator: ", ")
             return .refuse(.unknownProtocol, reason: "unknown protocol \"\(protocolName)\"; this router serves \(known)")
         }
         return .proceed(RouterSessionDelegate(router: router, protocolName: protocolName))
