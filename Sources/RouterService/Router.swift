@@ -33,6 +33,11 @@ public actor Router {
     /// "queueJID contactJID" pairs whose presence subscription the contact approved.
     var approvedSubscriptions: Set<String> = []
     var lastSubscriptionRequest: Int64 = 0
+    /// Lines to librarians still without a delivery receipt, and those to send again after the link came back.
+    var receipts = DeliveryReceipts()
+    /// Stanza ids are this process's random prefix and a counter: unique across restarts, cheap to make.
+    let stanzaIDPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    var stanzaCounter: UInt64 = 0
     /// The conversations (and their recent lines) as last saved, so a commit writes only those that changed.
     private var savedConversations: [ConversationID: Conversation] = [:]
     private var savedRecentLines: [ConversationID: [TranscriptLine]] = [:]
@@ -237,6 +242,7 @@ public actor Router {
         if let storageFailure { throw storageFailure }
         renewPendingSubscriptions()
         let time = now()
+        receipts.prune(now: time)
         var changes = StoreChanges(time: time)
         record(switchboard.handle(.tick(at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
         guard !changes.isEmpty else { return }
@@ -266,9 +272,7 @@ public actor Router {
             guard let gateway = gateways[gatewayID] else { continue }
             sessions[gateway.network]?.send(.setGatewayOnline(id: gatewayID.rawValue, online: online))
         }
-        if let xmpp {
-            for stanza in changes.stanzas { xmpp.connection.send(stanza) }
-        }
+        for stanza in changes.stanzas { sendStanza(stanza) }
         for line in changes.log {
             logger.log(level: line.level, "\(line.message)", metadata: line.metadata)
         }

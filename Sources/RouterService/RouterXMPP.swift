@@ -53,6 +53,27 @@ extension Router {
         return configuration.operators.filter { names.contains($0.name) }.flatMap(\.staffingJIDs)
     }
 
+    // MARK: Sending
+
+    /// A new stanza id, unique across restarts.
+    func nextStanzaID() -> String {
+        stanzaCounter += 1
+        return "rd\(stanzaIDPrefix)-\(stanzaCounter)"
+    }
+
+    /// Sends a stanza to the XMPP server, keeping lines that ask for a receipt until one comes. While the link is
+    /// down, a line to a librarian whose client answers receipts waits for that librarian instead of the server's
+    /// queue (it is sent when they are next available).
+    func sendStanza(_ stanza: XMLElement) {
+        guard let xmpp else { return }
+        if !xmpp.connection.isConnected, let (_, recipient) = DeliveryReceipts.tracked(stanza), receipts.holdsWhileDisconnected(recipient) {
+            receipts.hold(stanza)
+            return
+        }
+        receipts.sent(stanza, at: now())
+        xmpp.connection.send(stanza)
+    }
+
     // MARK: Stanzas the rules ask for
 
     /// A chat message to an operator, from the patron's JID when it concerns a conversation (so the operator's
@@ -62,13 +83,13 @@ extension Router {
         let from = switchboard.conversation(conversation).flatMap { patronJID($0.patron) }
             ?? (try? JID(node: nil, domain: xmpp.domain))
         guard let from else { return [] }
-        return [Message.chat(from: from, to: to, body: text).element]
+        return [Message.chat(from: from, to: to, body: text, id: nextStanzaID(), requestsReceipt: true).element]
     }
 
     func operatorMessage(to jid: FullJID, conversation: ConversationID?, text: String) -> [XMLElement] {
         if let conversation { return operatorMessage(to: jid, conversation: conversation, text: text) }
         guard let xmpp, let to = try? JID(jid.description), let from = try? JID(node: nil, domain: xmpp.domain) else { return [] }
-        return [Message.chat(from: from, to: to, body: text).element]
+        return [Message.chat(from: from, to: to, body: text, id: nextStanzaID(), requestsReceipt: true).element]
     }
 
     /// The queue's presence to everyone staffing it, so librarians see the queue contact go on- and offline.
@@ -123,6 +144,10 @@ extension Router {
     /// The link dropped: what we knew of presence is stale. Every resource seen available goes unavailable (the
     /// settle time absorbs a quick reconnect; probes after it bring the truth back).
     func xmppDisconnected() async {
+        let held = receipts.linkLost()
+        if held > 0 {
+            logger.notice("XMPP link lost with lines not yet confirmed; they go again when their librarians are back", metadata: ["lines": "\(held)"])
+        }
         let gone = availableResources
         availableResources.removeAll()
         let time = now()
@@ -154,6 +179,7 @@ extension Router {
             else { return }
             let show: Show? = presence.type == .unavailable ? nil : Show(rawValue: presence.show.rawValue)
             if show == nil { availableResources.remove(full) } else { availableResources.insert(full) }
+            if show != nil { redeliver(to: from) }
             let time = now()
             var changes = StoreChanges(time: time)
             record(switchboard.handle(.presence(jid: bare, resource: resource, show: show, at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
@@ -211,8 +237,28 @@ extension Router {
         }
     }
 
+    /// Lines that went without a receipt when the link dropped, to the librarian now available as `resource`.
+    private func redeliver(to resource: JID) {
+        let lines = receipts.takeRedeliveries(for: resource.bare.description)
+        guard !lines.isEmpty else { return }
+        logger.info("sending lines again that were not confirmed before the XMPP link dropped", metadata: ["to": "\(resource.bare)", "lines": "\(lines.count)"])
+        for var line in lines {
+            line[attribute: "to"] = resource.description
+            sendStanza(line)
+        }
+    }
+
     private func messageReceived(_ message: Message) async {
-        guard let xmpp, let from = message.from, let to = message.to, let body = message.body, !body.isEmpty else { return }
+        guard let xmpp, let from = message.from, let to = message.to else { return }
+        if message.type == .error, let id = message.id, receipts.bounced(id: id) {
+            logger.notice("the XMPP server bounced a line to a librarian", metadata: ["to": "\(from)", "id": "\(id)"])
+            return
+        }
+        if let confirmed = message.receiptFor {
+            receipts.confirmed(id: confirmed, by: from.bare.description)
+            return
+        }
+        guard let body = message.body, !body.isEmpty else { return }
         guard message.type != .error, message.type != .groupchat else {
             logger.notice("message error from the XMPP server", metadata: ["from": "\(from)", "to": "\(to)"])
             return
@@ -233,9 +279,27 @@ extension Router {
             )
             return
         }
-        let time = now()
-        var changes = StoreChanges(time: time)
-        record(switchboard.handle(.operatorMessage(from: sender, conversation: conversation, body: body, at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
+        // A client that asks for a receipt may send the message again when none came (its server crashed):
+        // the router acts on each (librarian, id) once, and confirms only once the effect is durable.
+        let event = Event.operatorMessage(from: sender, conversation: conversation, body: body, at: Timestamp(millisecondsSinceEpoch: now()))
+        guard message.requestsReceipt, let id = message.id else {
+            var changes = StoreChanges(time: now())
+            record(switchboard.handle(event), into: &changes)
+            await commitLogging(changes)
+            return
+        }
+        let receipt = Message.receipt(from: to, to: from, for: id).element
+        let key = "xmpp \(bare) \(id)"
+        await acquireIngest()
+        defer { releaseIngest() }
+        if (try? await database.read({ try $0.seenIDs(among: [key]) }))?.isEmpty == false {
+            xmpp.connection.send(receipt)
+            return
+        }
+        var changes = StoreChanges(time: now())
+        changes.seen.append(key)
+        record(switchboard.handle(event), into: &changes)
+        changes.stanzas.append(receipt)
         await commitLogging(changes)
     }
 

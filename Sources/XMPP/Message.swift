@@ -10,20 +10,34 @@ public struct Message: Sendable, Hashable {
     public var id: String?
     public var body: String?
     public var thread: String?
+    /// The sender asks for a delivery receipt (XEP-0184 `<request/>`); meaningful only with an `id`.
+    public var requestsReceipt: Bool
+    /// The id of the message this one confirms (XEP-0184 `<received id/>`), when it is a receipt.
+    public var receiptFor: String?
 
-    public init(from: JID?, to: JID?, type: Kind = .chat, id: String? = nil, body: String?, thread: String? = nil) {
+    public init(
+        from: JID?, to: JID?, type: Kind = .chat, id: String? = nil, body: String?, thread: String? = nil,
+        requestsReceipt: Bool = false, receiptFor: String? = nil
+    ) {
         self.from = from
         self.to = to
         self.type = type
         self.id = id
         self.body = body
         self.thread = thread
+        self.requestsReceipt = requestsReceipt
+        self.receiptFor = receiptFor
     }
 
     /// A one-to-one chat message, what the router sends for every patron line:
     /// `<message type='chat' from to><body>…</body></message>`.
-    public static func chat(from: JID, to: JID, body: String, id: String? = nil) -> Message {
-        Message(from: from, to: to, type: .chat, id: id, body: body)
+    public static func chat(from: JID, to: JID, body: String, id: String? = nil, requestsReceipt: Bool = false) -> Message {
+        Message(from: from, to: to, type: .chat, id: id, body: body, requestsReceipt: requestsReceipt)
+    }
+
+    /// A delivery receipt (XEP-0184) for the message `id` that `to` sent to `from`: no body, only `<received/>`.
+    public static func receipt(from: JID, to: JID, for id: String) -> Message {
+        Message(from: from, to: to, type: .chat, body: nil, receiptFor: id)
     }
 
     /// Reads a received `<message>`. A missing or unknown `type` means `normal` (RFC 6121 §5.2.2).
@@ -35,6 +49,8 @@ public struct Message: Sendable, Hashable {
         id = element[attribute: "id"]
         body = element.child(named: "body", namespace: element.namespace)?.text
         thread = element.child(named: "thread", namespace: element.namespace)?.text
+        requestsReceipt = element.child(named: "request", namespace: XMPPNamespace.receipts) != nil
+        receiptFor = element.child(named: "received", namespace: XMPPNamespace.receipts)?[attribute: "id"]
     }
 
     /// The stanza to send. `normal` is written without a `type` attribute, as it is the default.
@@ -45,6 +61,12 @@ public struct Message: Sendable, Hashable {
         }
         if let thread {
             element.append(XMLElement(name: "thread", namespace: XMPPNamespace.component, text: thread))
+        }
+        if requestsReceipt {
+            element.append(XMLElement(name: "request", namespace: XMPPNamespace.receipts))
+        }
+        if let receiptFor {
+            element.append(XMLElement(name: "received", namespace: XMPPNamespace.receipts, attributes: ["id": receiptFor]))
         }
         return element
     }

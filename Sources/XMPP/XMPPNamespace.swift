@@ -8,6 +8,8 @@ public enum XMPPNamespace {
     public static let streamErrors = "urn:ietf:params:xml:ns:xmpp-streams"
     /// Stanza error conditions (RFC 6120 §8.3.3).
     public static let stanzaErrors = "urn:ietf:params:xml:ns:xmpp-stanzas"
+    /// Message delivery receipts (XEP-0184): `<request/>` asks the recipient to confirm, `<received id/>` confirms.
+    public static let receipts = "urn:xmpp:receipts"
     /// The XML namespace bound to the `xml:` prefix (`xml:lang`).
     public static let xml = "http://www.w3.org/XML/1998/namespace"
 }

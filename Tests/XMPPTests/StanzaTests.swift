@@ -40,6 +40,28 @@ struct StanzaTests {
         #expect(try Message(element: Self.parse("<message><composing xmlns='http://jabber.org/protocol/chatstates'/></message>")).body == nil)
     }
 
+    @Test("a receipt request and a receipt (XEP-0184) are written in their namespace and read back")
+    func receipts() throws {
+        let patron = try JID(escapingNode: "+15551230001", domain: "refdesk.example.org")
+        let alice = try JID("alice@library.example.org/desk")
+        let asking = Message.chat(from: patron, to: alice, body: "Are you open?", id: "rd-7", requestsReceipt: true)
+        #expect(Self.wire(asking.element)
+            == "<message from='+15551230001@refdesk.example.org' id='rd-7' to='alice@library.example.org/desk' type='chat'>"
+            + "<body>Are you open?</body><request xmlns='urn:xmpp:receipts'/></message>")
+        #expect(try Message(element: Self.parse(Self.wire(asking.element))) == asking)
+
+        let receipt = Message.receipt(from: patron, to: alice, for: "m-42")
+        #expect(Self.wire(receipt.element)
+            == "<message from='+15551230001@refdesk.example.org' to='alice@library.example.org/desk' type='chat'>"
+            + "<received xmlns='urn:xmpp:receipts' id='m-42'/></message>")
+        let read = try Message(element: Self.parse(
+            "<message from='alice@library.example.org/desk' to='x@refdesk.example.org'><received xmlns='urn:xmpp:receipts' id='rd-7'/></message>"))
+        #expect(read.receiptFor == "rd-7" && read.body == nil && !read.requestsReceipt)
+        // The same element names in another namespace are not receipts.
+        let other = try Message(element: Self.parse("<message><request xmlns='urn:example'/><received xmlns='urn:example' id='z'/></message>"))
+        #expect(!other.requestsReceipt && other.receiptFor == nil)
+    }
+
     @Test("a message from an invalid address is refused with the reason")
     func invalidAddress() throws {
         let element = try Self.parse("<message from='a b@example.com'><body>x</body></message>")
