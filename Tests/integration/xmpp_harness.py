@@ -325,8 +325,12 @@ class Librarian:
     itself once the c2s port accepts again, and re-sends the presence last set (see `wait_online`)."""
 
     def __init__(self, jid: str, password: str, port: int, host: str = "127.0.0.1", resource: str = "desk",
-                 reconnect: bool = True):
+                 reconnect: bool = True, receipts: bool = False):
+        """`receipts`: answer delivery-receipt requests (XEP-0184), as most current clients do, and record the
+        receipts others send for `send_with_receipt`."""
         split_jid(jid)
+        self.receipts = receipts
+        self.confirmed: set[str] = set()
         self.jid, self.password, self.port, self.host = jid, password, port, host
         self.resource = resource
         self.reconnect = reconnect
@@ -407,6 +411,9 @@ class Librarian:
         client.auto_subscribe = True
         client.register_plugin("xep_0030")  # service discovery: the router may disco librarians
         client.register_plugin("xep_0199", {"keepalive": False})  # answers pings
+        if self.receipts:
+            client.register_plugin("xep_0184", {"auto_ack": True, "auto_request": False})
+            client.add_event_handler("receipt_received", self._on_receipt)
         client.plugin["feature_mechanisms"].unencrypted_plain = True
         client.add_event_handler("session_start", self._on_session_start)
         client.add_event_handler("message", self._on_message)
@@ -431,6 +438,13 @@ class Librarian:
     def _send_current_presence(self):
         presence = {key: value for key, value in self._presence.items() if value is not None}
         self._client.send_presence(**presence)
+
+    def _on_receipt(self, message):
+        received = message.xml.find("{urn:xmpp:receipts}received")
+        if received is not None and received.get("id"):
+            with self._condition:
+                self.confirmed.add(received.get("id"))
+                self._condition.notify_all()
 
     def _on_message(self, message):
         body = message["body"] or ""
@@ -551,6 +565,23 @@ class Librarian:
 
     def send(self, to: str, body: str, type: str = "chat"):
         self._run(lambda: self._client.send_message(mto=to, mbody=body, mtype=type))
+
+    def send_with_receipt(self, to: str, body: str, id: str) -> bool:
+        """Sends a chat message with this id, asking for a receipt (XEP-0184); returns False when the client is
+        not connected (nothing was sent). Sending again with the same id is how a client retries."""
+        if not self.online:
+            return False
+
+        def send():
+            message = self._client.make_message(mto=to, mbody=body, mtype="chat")
+            message["id"] = id
+            message["request_receipt"] = True
+            message.send()
+        try:
+            self._run(send, timeout=5)
+        except LibrarianError:
+            return False
+        return True
 
     def send_raw(self, xml: str):
         self._run(lambda: self._client.send_raw(xml))
