@@ -281,6 +281,17 @@ class OscarServer:
             return True
         return self.call(write)
 
+    def send_garbage_and_close(self, name: str, data: bytes) -> bool:
+        """Writes `data` to `name`'s BOS connection, then closes it: a stream that ends inside a frame."""
+        def write():
+            connection = self.sessions.get(normalize(name))
+            if not connection:
+                return False
+            connection.writer.write(data)
+            connection.close()
+            return True
+        return self.call(write)
+
     def count(self, kind: str, name: str = None) -> int:
         with self.lock:
             return sum(1 for event in self.events if event[0] == kind and (name is None or event[1] == normalize(name)))

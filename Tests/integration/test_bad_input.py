@@ -2,10 +2,15 @@
 broken peer could send. Each one must get a clear error, and none may crash a daemon, hang it, or store anything.
 
 Boundaries: Twilio webhooks (refdesk-twilio's HTTP listener), the bridge socket (refdesk-router), configuration
-files (every daemon's --check-config), and XML from the XMPP server (a raw socket standing in for a server that
-misbehaves: Prosody never sends such XML). The run ends with the line "hostile inputs tried: N, refused: N"."""
+files (every daemon's --check-config), XML from the XMPP server (a raw socket standing in for a server that
+misbehaves: Prosody never sends such XML), the admin API (refdesk-router's HTTPS listener, spoken to over raw TLS
+so that malformed requests reach it byte for byte), and OSCAR frames from the AIM server (the test OSCAR server
+pushing bad bytes into refdesk-aim's signed-on session). The run ends with the line
+"hostile inputs tried: N, refused: N"."""
 import http.client
+import json
 import socket
+import ssl
 import sqlite3
 import struct
 import subprocess
@@ -21,6 +26,10 @@ import bridgewire as wire
 from conftest import BridgeProcess, RouterProcess, binary, connect_raw, seed_queue_and_gateway, wait_until
 from test_twilio_bridge import ACCOUNT, PUBLIC, TOKEN, sms
 from test_twilio_bridge import desk  # noqa: F401  (fixture)
+from test_admin_api import API, certificate  # noqa: F401  (fixture)
+from test_admin_api import desk as admin_desk  # noqa: F401  (fixture)
+from test_aim_bridge import DESK, PATRON, PATRON_PASSWORD, aim, gateway  # noqa: F401  (fixture)
+from oscar_server import PatronClient, flap, tlv
 
 TALLY = {"tried": 0, "refused": 0}
 
@@ -182,6 +191,47 @@ def test_hostile_webhooks_are_refused_with_a_clear_status_and_nothing_is_spooled
     assert set(row_counts(router.database)) == set(router_before), "a table disappeared"
 
 
+def test_a_stalled_webhook_request_is_closed_within_a_time_limit(desk):  # noqa: F811
+    """A client that never finishes its request (slowloris) must not hold a listener connection forever: the
+    webhook listener closes it within FRAMING_WAIT seconds, as the admin API must."""
+    router, bridge, api = desk()
+    stalled = {
+        "a request line that never ends": b"POST /refdesk/sms",
+        "headers that never end": b"POST /refdesk/sms HTTP/1.1\r\nHost: x\r\nX-Twilio-Signature: ",
+        "a body that is promised but never sent": (b"POST /refdesk/sms HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                                                   b"application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nBody="),
+    }
+    results = {}
+
+    def attempt(name, data):
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", bridge.port), timeout=FRAMING_WAIT + 5) as sock:
+            sock.sendall(data)
+            try:
+                while sock.recv(65536):
+                    pass
+                results[name] = (True, time.monotonic() - started)
+            except socket.timeout:
+                results[name] = (False, time.monotonic() - started)
+            except ConnectionError:
+                results[name] = (True, time.monotonic() - started)
+
+    threads = [threading.Thread(target=attempt, args=item) for item in stalled.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    failures = []
+    for name, (closed, seconds) in results.items():
+        refused = closed and seconds < FRAMING_WAIT + 1
+        record(refused)
+        if not refused:
+            failures.append(f"{name}: {'closed' if closed else 'still open'} after {seconds:.1f}s")
+    assert bridge.process.poll() is None
+    assert bridge.post("sms", sms(300, "+15551239002", "after the stalled ones"))[0] == 200
+    assert not failures, "\n".join(failures)
+
+
 # MARK: The bridge socket
 
 def message_frame(id_bytes: bytes, sender: bytes, body: bytes, gateway: int = 1) -> bytes:
@@ -214,9 +264,6 @@ SOCKET_CASES["message body cut short"] = relength(_GOOD, _GOOD[5:-3])
 SOCKET_CASES["message body with trailing bytes"] = relength(_GOOD, _GOOD[5:] + b"xyz")
 
 
-CLOSED_WITHOUT_GOODBYE = {"second hello"}
-
-
 def test_hostile_frames_after_the_handshake_end_only_their_connection_and_store_nothing(workdir, processes):
     router = RouterProcess(workdir)
     processes.append(router)
@@ -234,11 +281,7 @@ def test_hostile_frames_after_the_handshake_end_only_their_connection_and_store_
         frames, closed = wire.read_frames(sock, timeout=5)
         sock.close()
         goodbyes = [wire.goodbye(body) for kind, body in frames if kind == wire.GOODBYE]
-        if name in CLOSED_WITHOUT_GOODBYE:
-            # Refused and logged with its reason, but not told to the peer (see the expected failure below).
-            refused = closed and "protocol violation: handshake frame after the handshake" in router.log_text()
-        else:
-            refused = closed and bool(goodbyes) and goodbyes[0][0] in ("badFrame", "protocolViolation") and bool(goodbyes[0][1])
+        refused = closed and bool(goodbyes) and goodbyes[0][0] in ("badFrame", "protocolViolation") and bool(goodbyes[0][1])
         record(refused)
         if not refused:
             failures.append(f"{name}: closed={closed} goodbyes={goodbyes}")
@@ -398,3 +441,442 @@ def test_hostile_xml_from_the_server_ends_in_a_clean_reconnect_and_stores_nothin
     for conn in connections:
         conn.close()
 
+
+
+# MARK: The admin API
+
+class RawAnswer:
+    """What came back for one raw request: the parsed response (if any), whether the server closed the
+    connection, and how long that took."""
+
+    def __init__(self, status, headers, body, closed, seconds):
+        self.status, self.headers, self.body, self.closed, self.seconds = status, headers, body, closed, seconds
+
+    def json_message(self):
+        """The `message` of a JSON error answer, or None."""
+        if not self.headers.get("content-type", "").startswith("application/json"):
+            return None
+        try:
+            answer = json.loads(self.body)
+        except ValueError:
+            return None
+        if isinstance(answer, dict) and answer.get("success") is False and isinstance(answer.get("message"), str):
+            return answer["message"]
+        return None
+
+    def __repr__(self):
+        return f"<{self.status} closed={self.closed} after {self.seconds:.1f}s {self.body[:200]!r}>"
+
+
+def raw_https(port: int, ca_file, data: bytes, wait: float = 10.0, half_close: bool = False) -> RawAnswer:
+    """Sends `data` over TLS as it is (no client library tidies it up) and reads one response, or until the server
+    closes the connection, or until `wait` seconds have passed."""
+    context = ssl.create_default_context(cafile=str(ca_file))
+    started = time.monotonic()
+    received, closed = b"", False
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as plain:
+        with context.wrap_socket(plain, server_hostname="localhost") as sock:
+            try:
+                sock.sendall(data)
+            except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+                closed = True
+            deadline = started + wait
+            while not closed and time.monotonic() < deadline:
+                sock.settimeout(max(0.01, deadline - time.monotonic()))
+                try:
+                    chunk = sock.recv(65536)
+                except socket.timeout:
+                    break
+                except (ConnectionError, ssl.SSLError, OSError):
+                    closed = True
+                    break
+                if not chunk:
+                    closed = True
+                    break
+                received += chunk
+                if complete_response(received):
+                    break
+    seconds = time.monotonic() - started
+    status, headers, body = parse_response(received)
+    return RawAnswer(status, headers, body, closed, seconds)
+
+
+def complete_response(data: bytes) -> bool:
+    head, separator, body = data.partition(b"\r\n\r\n")
+    if not separator:
+        return False
+    _, headers, _ = parse_response(data)
+    return len(body) >= int(headers.get("content-length", "0") or 0)
+
+
+def parse_response(data: bytes):
+    head, separator, body = data.partition(b"\r\n\r\n")
+    if not separator:
+        return None, {}, b""
+    lines = head.decode("latin-1").split("\r\n")
+    try:
+        status = int(lines[0].split(" ")[1])
+    except (IndexError, ValueError):
+        return None, {}, body
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, body
+
+
+def http_request(method: bytes, target: bytes, cookie: str, body: bytes = b"", content_type: bytes = b"application/json",
+                 extra: bytes = b"", version: bytes = b"HTTP/1.1") -> bytes:
+    """One request as bytes. Every request carries the admin's session, so validation, not the login check, has
+    to refuse it."""
+    head = method + b" " + target + b" " + version + b"\r\nHost: localhost\r\nCookie: refdesk_session=" + cookie.encode() + b"\r\n"
+    if body or method in (b"POST", b"PUT"):
+        head += b"Content-Type: " + content_type + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n"
+    return head + extra + b"Connection: close\r\n\r\n" + body
+
+
+PREFIX = API.encode()
+GATEWAYS = PREFIX + b"/queues/ask/gateways"
+
+
+# name: (method, target, body, content type, extra header lines, HTTP version, expectation). An expectation is
+# (status, part of the JSON message) for a request that is well framed, or "framing" for one the HTTP parser must
+# refuse: a 4xx without a JSON body, or the connection closed, promptly either way.
+def admin_cases():
+    gateway_json = lambda username: json.dumps({"username": username, "password": "p", "protocol": "aim"}).encode()
+    form = "application/x-www-form-urlencoded".encode()
+    cases = {
+        # Sizes.
+        "a JSON body over the size limit": (b"POST", GATEWAYS, b'{"username": "' + b"a" * 70_000 + b'"}', b"application/json",
+                                            b"", b"HTTP/1.1", (413, "larger than")),
+        "a form body of 5 MB": (b"POST", PREFIX + b"/queues", b"name=" + b"q" * 5_000_000, form, b"", b"HTTP/1.1", (413, "larger than")),
+        # Broken JSON.
+        "truncated JSON": (b"POST", GATEWAYS, b'{"username": "a@aol.com", "password": ', b"application/json", b"", b"HTTP/1.1",
+                           (400, "not valid JSON")),
+        "JSON nested 10000 deep": (b"POST", GATEWAYS, b"[" * 10_000 + b"]" * 10_000, b"application/json", b"", b"HTTP/1.1",
+                                   (400, "nested")),
+        "JSON objects nested 10000 deep": (b"POST", GATEWAYS, b'{"a":' * 10_000 + b"1" + b"}" * 10_000, b"application/json", b"",
+                                           b"HTTP/1.1", (400, "nested")),
+        "JSON with invalid UTF-8 in a string": (b"POST", GATEWAYS, b'{"username": "\xff\xfe@aol.com", "password": "p", "protocol": "aim"}',
+                                                b"application/json", b"", b"HTTP/1.1", (400, "invalid UTF-8")),
+        "JSON with an overlong UTF-8 slash": (b"POST", PREFIX + b"/queues", b'{"name": "a\xc0\xafb"}', b"application/json", b"",
+                                              b"HTTP/1.1", (400, "invalid UTF-8")),
+        "JSON with a lone surrogate escape": (b"POST", PREFIX + b"/queues", b'{"name": "a\\ud800b"}', b"application/json", b"",
+                                              b"HTTP/1.1", (400, "unpaired surrogate")),
+        "a form with a %-escape of invalid UTF-8": (b"POST", GATEWAYS, b"username=%FF%FE&password=p&protocol=aim", form, b"",
+                                                    b"HTTP/1.1", (400, "malformed")),
+        "a JSON number of 400 digits": (b"POST", PREFIX + b"/queues", b'{"name": "big", "chatLimit": ' + b"9" * 400 + b"}",
+                                        b"application/json", b"", b"HTTP/1.1", (400, "chatLimit must be a whole number")),
+        # Control characters in names.
+        "NUL in a queue name": (b"POST", PREFIX + b"/queues", b'{"name": "a\\u0000b"}', b"application/json", b"", b"HTTP/1.1",
+                                (400, "control characters")),
+        "an escape sequence in a user name": (b"POST", PREFIX + b"/users", b'{"name": "olive\\u001b[2J"}', b"application/json", b"",
+                                              b"HTTP/1.1", (400, "control characters")),
+        "CR LF in a user name": (b"POST", PREFIX + b"/users", b"name=olive%0D%0ASet-Cookie%3A+x", form, b"", b"HTTP/1.1",
+                                 (400, "control characters")),
+        "NUL in a gateway's screen name": (b"POST", GATEWAYS, gateway_json("desk\u0000@aol.com"), b"application/json", b"",
+                                           b"HTTP/1.1", (400, "control characters")),
+        "CR LF in a gateway's phone number": (b"POST", GATEWAYS, json.dumps({"username": "+15550000002\r\nX: y", "password": "p",
+                                                                             "protocol": "twilio"}).encode(),
+                                              b"application/json", b"", b"HTTP/1.1", (400, "control characters")),
+        "NUL in a staffing JID": (b"POST", PREFIX + b"/users/root/staffing", b'{"jid": "root\\u0000@example.org"}',
+                                  b"application/json", b"", b"HTTP/1.1", (400, "control characters")),
+        # Header injection and malformed headers.
+        "a bare CR inside a header value": (b"GET", PREFIX + b"/queues", b"", b"", b"X-API-Version: 2011-12-03\rX-Injected: 1\r\n",
+                                            b"HTTP/1.1", "framing"),
+        "a NUL inside a header value": (b"GET", PREFIX + b"/queues", b"", b"", b"X-API-Version: 2011\x0012-03\r\n", b"HTTP/1.1",
+                                        "framing"),
+        "a header line without a colon": (b"GET", PREFIX + b"/queues", b"", b"", b"this is not a header\r\n", b"HTTP/1.1", "framing"),
+        "a header name with a space": (b"GET", PREFIX + b"/queues", b"", b"", b"X Injected: 1\r\n", b"HTTP/1.1", "framing"),
+        "two different Content-Length headers": (b"POST", PREFIX + b"/queues", b'{"name": "smuggled"}', b"application/json",
+                                                 b"Content-Length: 3\r\n", b"HTTP/1.1", "framing"),
+        "a Content-Length that is not a number": (b"GET", PREFIX + b"/queues", b"", b"", b"Content-Length: 1e3\r\n", b"HTTP/1.1",
+                                                  "framing"),
+        "100000 headers": (b"GET", PREFIX + b"/queues", b"", b"", b"".join(b"X-H%d: v\r\n" % i for i in range(100_000)), b"HTTP/1.1",
+                           "framing"),
+        "one header line of 200 KB": (b"GET", PREFIX + b"/queues", b"", b"", b"X-Long: " + b"v" * 200_000 + b"\r\n", b"HTTP/1.1",
+                                      "framing"),
+        # The request line and the path.
+        "CR LF %-escaped in the path": (b"GET", PREFIX + b"/queues/ask%0D%0ASet-Cookie:%20refdesk_session=x", b"", b"", b"",
+                                        b"HTTP/1.1", (404, "No queue named")),
+        "a bare CR in the path": (b"GET", PREFIX + b"/queues/ask\rSet-Cookie: x", b"", b"", b"", b"HTTP/1.1", "framing"),
+        "a NUL in the path": (b"GET", PREFIX + b"/queues/a\x00sk", b"", b"", b"", b"HTTP/1.1", "framing"),
+        "a %-escaped NUL in the path": (b"GET", PREFIX + b"/queues/ask%00/gateways", b"", b"", b"", b"HTTP/1.1", (404, "No queue named")),
+        "dot segments from gateways to operators": (b"GET", GATEWAYS + b"/../operators", b"", b"", b"", b"HTTP/1.1", (405, "use DELETE")),
+        "dot segments on a DELETE": (b"DELETE", GATEWAYS + b"/../../../users/root", b"", b"", b"", b"HTTP/1.1", (404, "No such resource")),
+        "%-escaped dot segments": (b"GET", GATEWAYS + b"/%2e%2e/%2e%2e/%2E%2E/users", b"", b"", b"", b"HTTP/1.1", (404, "No such resource")),
+        "a %-escaped slash in a queue name": (b"GET", PREFIX + b"/queues/ask%2Fgateways", b"", b"", b"", b"HTTP/1.1", (404, "ask/gateways")),
+        "an empty segment where the queue goes": (b"GET", PREFIX + b"/queues//gateways", b"", b"", b"", b"HTTP/1.1", (404, "No queue named gateways")),
+        "a path to a file": (b"GET", b"//etc/passwd", b"", b"", b"", b"HTTP/1.1", (404, "No such resource")),
+        "a path of 8 KB": (b"GET", PREFIX + b"/queues/" + b"a" * 8_000, b"", b"", b"", b"HTTP/1.1", (404, "No queue named")),
+        "a path of 200 KB": (b"GET", PREFIX + b"/queues/" + b"a" * 200_000, b"", b"", b"", b"HTTP/1.1", "framing"),
+        "an absolute URL to another host": (b"GET", b"http://internal.example" + PREFIX + b"/queues/nosuch", b"", b"", b"", b"HTTP/1.1",
+                                            (404, "No such resource")),
+        "a target that is not a path": (b"GET", b"*", b"", b"", b"", b"HTTP/1.1", (404, "No such resource")),
+        "a malformed %-escape in the path": (b"GET", PREFIX + b"/queues/%zz", b"", b"", b"", b"HTTP/1.1", (400, "%-escape")),
+        # SQL metacharacters in route parameters.
+        "SQL in the queue of a gateway list": (b"GET", PREFIX + b"/queues/ask'%20OR%20'1'='1/gateways", b"", b"", b"", b"HTTP/1.1",
+                                               (404, "No queue named")),
+        "SQL in a gateway id": (b"DELETE", GATEWAYS + b"/1%20OR%201=1", b"", b"", b"", b"HTTP/1.1", (404, "No such resource")),
+        "SQL in a gateway's screen name": (b"DELETE", GATEWAYS + b"/aim/x'%20OR%20'1'='1", b"", b"", b"", b"HTTP/1.1", (404, "has no aim gateway")),
+        "SQL in a user name": (b"DELETE", PREFIX + b"/users/root'%3B%20DELETE%20FROM%20operators%3B--", b"", b"", b"", b"HTTP/1.1",
+                               (404, "No user named")),
+        "SQL in an assignment": (b"DELETE", PREFIX + b"/queues/ask/operators/x'%20OR%20'1'='1", b"", b"", b"", b"HTTP/1.1", (404, "is not assigned")),
+        "SQL in the presence API": (b"GET", b"/presence/ask'%20OR%201=1--", b"", b"", b"", b"HTTP/1.1", (404, "No queue named")),
+        "SQL in a query parameter": (b"GET", PREFIX + b"/chats?limit=1%3B%20DROP%20TABLE%20conversations", b"", b"", b"", b"HTTP/1.1",
+                                     (400, "limit must be a whole number")),
+        # Content types.
+        "an XML body": (b"POST", PREFIX + b"/queues", b"<queue><name>x</name></queue>", b"application/xml", b"", b"HTTP/1.1",
+                        (415, "Unsupported Content-Type")),
+        "a multipart body": (b"POST", PREFIX + b"/queues", b"--b\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nx\r\n--b--\r\n",
+                             b"multipart/form-data; boundary=b", b"", b"HTTP/1.1", (415, "Unsupported Content-Type")),
+        "a form body labelled JSON": (b"POST", PREFIX + b"/queues", b"name=labelled", b"application/json", b"", b"HTTP/1.1",
+                                      (400, "not valid JSON")),
+        # Methods and versions.
+        "a garbage method": (b"FROB", PREFIX + b"/queues", b"", b"", b"", b"HTTP/1.1", "framing"),
+        "a method of 10 KB": (b"G" * 10_000, PREFIX + b"/queues", b"", b"", b"", b"HTTP/1.1", "framing"),
+        "a method the API does not serve": (b"PATCH", PREFIX + b"/queues/ask", b'{"name": "x"}', b"application/json", b"", b"HTTP/1.1",
+                                            (405, "not supported")),
+        "TRACE": (b"TRACE", PREFIX + b"/queues", b"", b"", b"", b"HTTP/1.1", (405, "not supported")),
+        "CONNECT to another port": (b"CONNECT", b"localhost:22", b"", b"", b"", b"HTTP/1.1", "framing-or-4xx"),
+        "HTTP/2.0 on the request line": (b"GET", PREFIX + b"/queues", b"", b"", b"", b"HTTP/2.0", "framing-or-4xx"),
+        "HTTP/9.9 on the request line": (b"GET", PREFIX + b"/queues", b"", b"", b"", b"HTTP/9.9", "framing-or-4xx"),
+        "a chunked body with a bad chunk size": (b"POST", PREFIX + b"/queues", b"", b"application/json",
+                                                 b"Transfer-Encoding: chunked\r\n", b"HTTP/1.1", "framing"),
+    }
+    return cases
+
+
+ADMIN_CASES = admin_cases()
+FRAMING_WAIT = 10.0  # seconds within which the server must answer or close on bytes its HTTP parser refuses
+
+
+def build_admin_request(name, cookie):
+    method, target, body, content_type, extra, version, _ = ADMIN_CASES[name]
+    if name == "a chunked body with a bad chunk size":
+        return (b"POST " + target + b" HTTP/1.1\r\nHost: localhost\r\nCookie: refdesk_session=" + cookie.encode()
+                + b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZZZ\r\n{}\r\n0\r\n\r\n")
+    if name == "two different Content-Length headers":
+        return (b"POST " + target + b" HTTP/1.1\r\nHost: localhost\r\nCookie: refdesk_session=" + cookie.encode()
+                + b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode()
+                + b"\r\nContent-Length: 3\r\n\r\n" + body)
+    return http_request(method, target, cookie, body, content_type, extra, version)
+
+
+def judge_admin_answer(expectation, answer: RawAnswer):
+    """None when `answer` is the refusal `expectation` asks for, else what is wrong with it."""
+    if expectation in ("framing", "framing-or-4xx"):
+        if answer.status is None:
+            if answer.closed and answer.seconds < FRAMING_WAIT:
+                return None
+            return f"neither answered nor closed within {FRAMING_WAIT}s"
+        if not 400 <= answer.status < 500 and not (expectation == "framing-or-4xx" and answer.status == 505):
+            return f"answered {answer.status}"
+        if answer.body and answer.json_message() is None and answer.headers.get("content-type", "").startswith("application/json"):
+            return "a JSON body without a message"
+        return None
+    status, message_part = expectation
+    if answer.status != status:
+        return f"expected {status}, got {answer!r}"
+    message = answer.json_message()
+    if not message:
+        return f"no JSON error message: {answer!r}"
+    if message_part not in message:
+        return f"the message {message!r} does not say {message_part!r}"
+    return None
+
+
+def test_hostile_admin_requests_are_refused_with_a_clear_error_and_nothing_is_stored(admin_desk, certificate):  # noqa: F811
+    router, admin = admin_desk()
+    port = int(admin.base.rsplit(":", 1)[1])
+    cookie = admin.session.cookies.get("refdesk_session")
+    ca_file = certificate[0]
+    before = row_counts(router.database)
+    failures = []
+    for name in ADMIN_CASES:
+        answer = raw_https(port, ca_file, build_admin_request(name, cookie), wait=FRAMING_WAIT + 5)
+        problem = judge_admin_answer(ADMIN_CASES[name][6], answer)
+        # Text from the request may be quoted in the JSON message (escaped there), never become a header.
+        if problem is None and "x" == answer.headers.get("set-cookie", "").split("=", 1)[-1]:
+            problem = "a header was injected into the response"
+        record(problem is None)
+        if problem:
+            failures.append(f"{name}: {problem}")
+        assert router.process.poll() is None, f"{name}: the router exited: {router.log_text()[-2000:]}"
+        # The router still answers a good request right after, and the input left nothing behind.
+        good_answer = admin.get("/auth/whoami")
+        if good_answer.status_code != 200:
+            failures.append(f"{name}: the next good request got {good_answer.status_code} {good_answer.text[:200]}")
+        after = row_counts(router.database)
+        if after != before:
+            failures.append(f"{name}: rows changed: {before} -> {after}")
+            before = after
+    assert not failures, f"{len(failures)} of {len(ADMIN_CASES)} refused wrongly:\n" + "\n".join(failures)
+
+
+def test_a_request_whose_head_never_ends_is_closed_within_a_time_limit(admin_desk, certificate):  # noqa: F811
+    """A client that opens a connection and sends a request line (or headers, or a promised body) slowly and never
+    finishes must not hold the connection open forever: otherwise a few hundred such clients use up the router's
+    file descriptors (slowloris). Each must be closed within FRAMING_WAIT seconds."""
+    router, admin = admin_desk()
+    port = int(admin.base.rsplit(":", 1)[1])
+    cookie = admin.session.cookies.get("refdesk_session")
+    stalled = {
+        "a request line that never ends": b"GET " + PREFIX + b"/queues",
+        "an HTTP/0.9 request line (no version, so no headers follow)": b"GET " + PREFIX + b"/queues\r\n",
+        "headers that never end": b"GET " + PREFIX + b"/queues HTTP/1.1\r\nHost: localhost\r\nX-Slow: ",
+        "a body that is promised but never sent": (b"POST " + PREFIX + b"/queues HTTP/1.1\r\nHost: localhost\r\nCookie: refdesk_session="
+                                                   + cookie.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"),
+        "a Content-Length of 10 GB and no body": (b"POST " + PREFIX + b"/queues HTTP/1.1\r\nHost: localhost\r\nCookie: refdesk_session="
+                                                  + cookie.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n"),
+    }
+    results = {}
+
+    def attempt(name, data):
+        results[name] = raw_https(port, certificate[0], data, wait=FRAMING_WAIT + 5)
+
+    # All at once, so the module does not wait for each in turn.
+    threads = [threading.Thread(target=attempt, args=item) for item in stalled.items()]
+    for thread in threads:
+        thread.start()
+    # A TCP connection that never even starts TLS is held to the same limit.
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=FRAMING_WAIT + 5) as silent:
+        try:
+            closed = silent.recv(1) == b""
+        except (socket.timeout, ConnectionError):
+            closed = False
+        silent_seconds = time.monotonic() - started
+    for thread in threads:
+        thread.join()
+    failures = []
+    for name, answer in results.items():
+        # A 408 or 413 before closing is welcome; what matters is that the connection does not stay open.
+        refused = answer.closed and answer.seconds < FRAMING_WAIT + 1 and (answer.status is None or 400 <= answer.status < 500)
+        record(refused)
+        if not refused:
+            failures.append(f"{name}: {answer!r}")
+    refused = closed and silent_seconds < FRAMING_WAIT + 1
+    record(refused)
+    if not refused:
+        failures.append(f"a connection that never starts TLS: still open after {silent_seconds:.1f}s")
+    assert router.process.poll() is None
+    assert admin.get("/auth/whoami").status_code == 200
+    assert not failures, "\n".join(failures)
+
+
+def test_cleartext_http_on_the_https_port_is_refused_promptly(admin_desk):  # noqa: F811
+    router, admin = admin_desk()
+    port = int(admin.base.rsplit(":", 1)[1])
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=FRAMING_WAIT + 5) as sock:
+        sock.sendall(b"GET " + PREFIX + b"/queues HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        answer = b""
+        try:
+            while chunk := sock.recv(4096):
+                answer += chunk
+        except (socket.timeout, ConnectionError):
+            pass
+    seconds = time.monotonic() - started
+    refused = seconds < FRAMING_WAIT and b"HTTP/1.1 200" not in answer
+    record(refused)
+    assert refused, f"{seconds:.1f}s, {answer[:200]!r}"
+    assert admin.get("/auth/whoami").status_code == 200
+
+
+# MARK: OSCAR frames from the AIM server
+
+def incoming_im(sender: bytes, tlvs: bytes, cookie: bytes = b"hostile!") -> bytes:
+    """The data of an ICBM 0x04/0x07 (an IM to the library) from `sender`, with the TLVs as given."""
+    return cookie + struct.pack(">H", 1) + struct.pack(">B", len(sender)) + sender + struct.pack(">HH", 0, 0) + tlvs
+
+
+def text_fragments(charset: int, text: bytes) -> bytes:
+    return struct.pack(">BBH", 5, 1, 1) + b"\x01" + struct.pack(">BBHHH", 1, 1, len(text) + 4, charset, 0) + text
+
+
+PATRON_NAME = PATRON.replace(" ", "").lower().encode()
+
+# name: (how the server sends it, the bytes, what the bridge must do, what its log must say).
+#   "frame": raw bytes into the stream; "frame+close": raw bytes, then the server closes the connection;
+#   "snac": a well-framed SNAC (family, subtype, data).
+#   "reconnect": the session ends and signs on again; "skip": the SNAC is skipped and the session carries on;
+#   "ignore": a well-formed SNAC the client has no use for, ignored like any such; "repair": an IM whose text
+#   cannot be decoded exactly is forwarded once with U+FFFD in place of the bad code units (a patron's message is
+#   never dropped for a charset mistake), as valid UTF-8.
+OSCAR_CASES = {
+    "a FLAP with a bad start byte": ("frame", b"\x2b\x02\x00\x01\x00\x00", "reconnect", "FLAP frame starts with 0x2B instead of 0x2A"),
+    "a FLAP on channel 9": ("frame", b"\x2a\x09\x00\x01\x00\x00", "reconnect", "FLAP channel 9 is not one of"),
+    "an enormous FLAP length": ("frame", b"\x2a\x02\x00\x01\xff\xff" + b"\x00" * 64, "reconnect",
+                                "FLAP payload length 65535 exceeds the maximum"),
+    "a FLAP length past the end of the stream": ("frame+close", b"\x2a\x02\x00\x01\x04\x00" + b"\x00\x04\x00\x07" + b"\x00" * 12,
+                                                 "reconnect", "connection closed while online"),
+    "a SNAC shorter than its header": ("frame", flap(2, 0x4242, b"\x00\x04\x00"), "skip", "SNAC subtype needs 2 bytes"),
+    "a SNAC whose extra-data length overruns it": ("frame", flap(2, 0x4243, struct.pack(">HHHIH", 4, 7, 0x8000, 0, 0xFFFF) + b"xx"),
+                                                   "skip", "SNAC extension block needs 65535 bytes"),
+    "an empty IM": ("snac", (0x04, 0x07, b""), "skip", "ICBM cookie needs 8 bytes"),
+    "an IM whose TLV length runs past the SNAC": ("snac", (0x04, 0x07, incoming_im(PATRON_NAME, struct.pack(">HH", 2, 500) + b"short")),
+                                                  "skip", "TLV 0x0002 value needs 500 bytes"),
+    "an IM whose sender name runs past the SNAC": ("snac", (0x04, 0x07, b"hostile!" + struct.pack(">HB", 1, 200) + b"pat"),
+                                                   "skip", "user-info screen name needs 200 bytes"),
+    "an IM whose message fragments overrun": ("snac", (0x04, 0x07, incoming_im(PATRON_NAME, tlv(2, b"\x05\x01\x00\x03\x01\x01\x02"
+                                                                                                 + b"\x01\x01\x01\x00ab"))),
+                                              "skip", "ICBM fragment 0x01 data needs 256 bytes"),
+    "a SNAC family the client does not know": ("snac", (0x7777, 0x0001, b"\x00" * 32), "ignore", ""),
+    "a SNAC subtype the client does not know": ("snac", (0x04, 0x7F, b"\xff" * 32), "ignore", ""),
+    "an IM of invalid UTF-16": ("snac", (0x04, 0x07, incoming_im(PATRON_NAME, tlv(2, text_fragments(2, b"\xd8\x00\x00A\xdc\x00\x00B\x00")),
+                                                                 cookie=b"badutf16")),
+                                "repair", ""),
+}
+
+
+def test_hostile_oscar_frames_cost_at_most_their_session_and_forward_nothing(aim):  # noqa: F811
+    server, peer, bridge = aim({1: gateway(1, DESK, "desk-secret", True)}, server_options={"login_burst": 100, "im_rate_scale": 0.05})
+    peer.wait_state(1, "online")
+    patron = PatronClient(server, PATRON, PATRON_PASSWORD).sign_on()
+    expected_bodies = []
+    failures = []
+    for number, (name, (how, data, outcome, log_part)) in enumerate(OSCAR_CASES.items()):
+        sign_ons = server.count("online", DESK)
+        log_before = bridge.log_text()
+        if how == "frame":
+            sent = server.send_garbage(DESK, data)
+        elif how == "frame+close":
+            sent = server.send_garbage_and_close(DESK, data)
+        else:
+            sent = server.send_snac_to(DESK, *data)
+        assert sent, f"{name}: the desk was not signed on"
+        if outcome == "reconnect":
+            try:
+                wait_until(lambda: server.count("online", DESK) > sign_ons, 15, "the desk to sign on again")
+            except AssertionError as error:
+                failures.append(f"{name}: {error}")
+        if outcome == "repair":
+            expected_bodies.append("\ufffdA\ufffdB")
+        # A good IM right after gets through, on the same session unless the case ended it.
+        probe = f"probe {number}"
+        expected_bodies.append(probe)
+        wait_until(lambda: server.is_online(DESK), 15, "the desk to be online")
+        patron.send_im(DESK, probe)
+        try:
+            wait_until(lambda: any(m["body"] == probe for m in peer.messages), 15, f"{probe} at the router")
+        except AssertionError as error:
+            failures.append(f"{name}: {error}")
+        new_log = bridge.log_text()[len(log_before):]
+        problems = []
+        if bridge.process.poll() is not None:
+            failures.append(f"{name}: refdesk-aim exited: {bridge.log_text()[-2000:]}")
+            break
+        if outcome != "reconnect" and server.count("online", DESK) != sign_ons:
+            problems.append("the session was dropped")
+        if log_part and log_part not in new_log:
+            problems.append(f"the log does not say {log_part!r}: {new_log[-1500:]!r}")
+        bodies = [m["body"] for m in peer.messages]
+        if bodies != expected_bodies:
+            problems.append(f"the router peer got {bodies!r}, expected {expected_bodies!r}")
+            expected_bodies = bodies
+        record(not problems)
+        failures += [f"{name}: {problem}" for problem in problems]
+    assert not failures, "\n".join(failures)
+    assert len({m["id"] for m in peer.messages}) == len(peer.messages), "an IM was forwarded twice"
+    patron.sign_off()
