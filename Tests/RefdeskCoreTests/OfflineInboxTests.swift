@@ -43,6 +43,25 @@ struct OfflineInboxTests {
         #expect(desk.board.offlineInbox.isEmpty)
     }
 
+    @Test("a message sent while the operator is back but the queue not yet reported online waits behind the patron's earlier ones")
+    func newMessageWaitsBehindTheInbox() throws {
+        var desk = try Desk()
+        desk.text(from: "+15551234567", "first", at: t(0))
+        desk.presence(desk.bob, .available, at: t(100))
+        // Within the settle time: bob is available, the queue is not reported online yet.
+        let early = desk.text(from: "+15551234567", "second", at: t(100) + .milliseconds(500))
+        #expect(early.stored.map(\.text) == ["second"], "it waits in the inbox behind the first")
+        #expect(early.offers.isEmpty)
+        let online = desk.tick(at: t(103))
+        #expect(online.offers.map(\.messages) == [["(sent 1 min ago) first", "(sent just now) second"]])
+        #expect(desk.board.offlineInbox.isEmpty)
+        // Another patron with nothing waiting is not held back.
+        desk.presence(desk.bob, nil, at: t(200))
+        desk.tick(at: t(203))
+        desk.presence(desk.bob, .available, at: t(300))
+        #expect(desk.text(from: "+15550000009", "new patron", at: t(300) + .milliseconds(500)).stored.isEmpty)
+    }
+
     @Test("messages from different patrons become separate conversations, oldest first")
     func oldestFirst() throws {
         var desk = try Desk()

@@ -24,10 +24,15 @@ extension Switchboard {
         var (open, actions) = continuingConversation(for: patron, at: at)
         // Only a chat someone owns carries on while the queue is offline; anything else is
         // an offline message (delivered into the waiting chat when the queue comes back).
-        // A waiting chat transferred to another queue follows that queue.
+        // A waiting chat transferred to another queue follows that queue. While the patron's
+        // earlier messages still wait for the queue to be reported online again, a new one
+        // waits behind them, so the librarian reads them in the order the patron sent them.
         let target = open.flatMap { directory.queues[$0.queue] } ?? queue
-        if open?.state != .ongoing, !queueIsAvailable(target.name, at: at), !debouncer.isReportedOnline(target.name) {
-            return actions + storeOffline(message, patron: patron, queue: target)
+        if !debouncer.isReportedOnline(target.name) {
+            let waitingBehind = inbox.contains { $0.patron == patron && $0.queue == target.name }
+            if waitingBehind || (open?.state != .ongoing && !queueIsAvailable(target.name, at: at)) {
+                return actions + storeOffline(message, patron: patron, queue: target)
+            }
         }
         if open == nil {
             let started = makeConversation(patron: patron, queue: queue.name, at: at)
