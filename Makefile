@@ -1,5 +1,7 @@
 # refdesk — build, test, run.
-#   make test     install test dependencies, build, run unit and integration tests
+#   make test     install test dependencies, build, run unit and integration tests (the fault-injection suite
+#                 among them), a short fuzzing run of every decoder, and the short benchmark profile (figures
+#                 printed, not asserted); this is what CI runs
 #   make demo     install dependencies, build, start the stack on loopback (Ctrl-C stops it)
 #   make install  release binaries, systemd units, example configs, man pages (PREFIX, DESTDIR; see docs/operations.md)
 SWIFT ?= swift
@@ -25,7 +27,7 @@ unit-test:
 integration-test: build
 	REFDESK_BIN=$(BIN) .venv/bin/pytest -q Tests/integration
 
-test: deps build unit-test integration-test
+test: deps build unit-test integration-test fuzz-smoke bench-quick
 
 demo: deps build
 	REFDESK_BIN=$(BIN) scripts/demo.sh
@@ -93,9 +95,13 @@ uninstall:
 
 # Fuzzing: every libFuzzer target in Fuzz/ for FUZZ_SECONDS each; crashes land in Fuzz/regressions/.
 FUZZ_SECONDS ?= 30
-.PHONY: fuzz sanitize-test
+.PHONY: fuzz fuzz-smoke sanitize-test
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The short fuzzing run `make test` ends with: every target for 10 s.
+fuzz-smoke:
+	scripts/fuzz.sh 10
 
 # Unit tests under AddressSanitizer, then ThreadSanitizer (each in its own build directory).
 # Leak detection is off: at exit it reports XCTest's own bookkeeping and test-file globals, not refdesk code.
