@@ -14,6 +14,7 @@ SECONDS_PER_TARGET="${1:-30}"
 TARGETS=(FuzzBridgeFrames FuzzXMPPStream FuzzOSCAR FuzzTwilioWebhook FuzzConfig)
 SCRATCH=.build-fuzz
 WORK="$SCRATCH/fuzz-work"
+mkdir -p "$SCRATCH"
 export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
 
