@@ -1,5 +1,6 @@
 """Staffing over XMPP: a real Prosody, the router as its XEP-0114 component, slixmpp librarians, and a test
 bridge standing in for a gateway."""
+import re
 import time
 
 from conftest import wait_until
@@ -211,6 +212,8 @@ def test_transfer_to_a_queue_close_canned_who_and_history(workdir, processes, pr
     router.start()
     bridge = start_bridge(workdir, router, processes)
     wait_queue_online(bridge)
+    # The queue the chat is transferred to must be staffed too (bob's presence reaches the router on its own time).
+    wait_until(lambda: re.search(r"queue online .*queue=other", router.log_text()), 30, "queue other to come online")
     patron = patron_jid(prosody, PATRON)
 
     say(bridge, "q1", "When are you open?")
