@@ -83,13 +83,18 @@ extension Router {
         let from = switchboard.conversation(conversation).flatMap { patronJID($0.patron) }
             ?? (try? JID(node: nil, domain: xmpp.domain))
         guard let from else { return [] }
-        return [Message.chat(from: from, to: to, body: text, id: nextStanzaID(), requestsReceipt: true).element]
+        return [line(from: from, to: to, text: text)]
     }
 
     func operatorMessage(to jid: FullJID, conversation: ConversationID?, text: String) -> [XMLElement] {
         if let conversation { return operatorMessage(to: jid, conversation: conversation, text: text) }
         guard let xmpp, let to = try? JID(jid.description), let from = try? JID(node: nil, domain: xmpp.domain) else { return [] }
-        return [Message.chat(from: from, to: to, body: text, id: nextStanzaID(), requestsReceipt: true).element]
+        return [line(from: from, to: to, text: text)]
+    }
+
+    /// A chat line to a librarian: a fresh id, and a receipt request so a line the server loses can go again.
+    private func line(from: JID, to: JID, text: String) -> XMLElement {
+        Message.chat(from: from, to: to, body: text, id: nextStanzaID(), requestsReceipt: true).element
     }
 
     /// The queue's presence to everyone staffing it, so librarians see the queue contact go on- and offline.
@@ -281,9 +286,10 @@ extension Router {
         }
         // A client that asks for a receipt may send the message again when none came (its server crashed):
         // the router acts on each (librarian, id) once, and confirms only once the effect is durable.
-        let event = Event.operatorMessage(from: sender, conversation: conversation, body: body, at: Timestamp(millisecondsSinceEpoch: now()))
+        let time = now()
+        let event = Event.operatorMessage(from: sender, conversation: conversation, body: body, at: Timestamp(millisecondsSinceEpoch: time))
         guard message.requestsReceipt, let id = message.id else {
-            var changes = StoreChanges(time: now())
+            var changes = StoreChanges(time: time)
             record(switchboard.handle(event), into: &changes)
             await commitLogging(changes)
             return
@@ -296,7 +302,7 @@ extension Router {
             xmpp.connection.send(receipt)
             return
         }
-        var changes = StoreChanges(time: now())
+        var changes = StoreChanges(time: time)
         changes.seen.append(key)
         record(switchboard.handle(event), into: &changes)
         changes.stanzas.append(receipt)
