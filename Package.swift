@@ -67,16 +67,22 @@ let package = Package(
         // Prometheus text-format metrics and /healthz for every daemon; counts messages at the bridge socket.
         .target(
             name: "Metrics",
-            dependencies: ["BridgeProtocol", "BridgeTransport", "DaemonSupport", "RefdeskStore", logging, lifecycle, .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
+            dependencies: ["BridgeProtocol", "BridgeTransport", "DaemonSupport", "HTTPServerSupport", "RefdeskStore", logging, lifecycle, .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
             swiftSettings: swiftSettings
         ),
         .target(name: "BridgeTransport", dependencies: ["BridgeProtocol", "RefdeskStore", "DaemonSupport", logging, lifecycle] + nio, swiftSettings: swiftSettings),
         // TLS over NIO with OpenSSL memory BIOs, one handler for both ends (admin API server, AIM client).
         .target(name: "TLSSupport", dependencies: ["CRefdeskOpenSSL", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
+        // What every HTTP listener shares: whole requests under a size cap and time limits (slowloris), early 413.
+        .target(
+            name: "HTTPServerSupport",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "XMPPComponent", dependencies: ["XMPP", "DaemonSupport", logging, lifecycle] + nio, swiftSettings: swiftSettings),
         .target(
             name: "AdminAPI",
-            dependencies: ["CRefdeskOpenSSL", "TLSSupport", logging, lifecycle, .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
+            dependencies: ["CRefdeskOpenSSL", "HTTPServerSupport", "TLSSupport", logging, lifecycle, .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
             swiftSettings: swiftSettings
         ),
         .target(
@@ -90,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "refdesk-twilio",
             dependencies: [
-                "TwilioGateway", "BridgeTransport", "DaemonSupport", "Metrics", "RefdeskStore", "CRefdeskCurl", argumentParser, logging, lifecycle, signals,
+                "TwilioGateway", "BridgeTransport", "DaemonSupport", "HTTPServerSupport", "Metrics", "RefdeskStore", "CRefdeskCurl", argumentParser, logging, lifecycle, signals,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio,
             path: "bridges/twilio/refdesk-twilio",
@@ -123,6 +129,14 @@ let package = Package(
         .testTarget(name: "TwilioGatewayTests", dependencies: ["TwilioGateway"], swiftSettings: swiftSettings),
         .testTarget(name: "RouterServiceTests", dependencies: ["RouterService", "XMPP"], swiftSettings: swiftSettings),
         .testTarget(name: "AdminAPITests", dependencies: ["AdminAPI", logging], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HTTPServerSupportTests",
+            dependencies: [
+                "HTTPServerSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "BridgeTransportTests", dependencies: ["BridgeTransport", "BridgeProtocol", logging], swiftSettings: swiftSettings),
 
         // Fuzzing (Fuzz/): one libFuzzer executable per boundary decoder, all calling FuzzHarness,

@@ -1,3 +1,4 @@
+import HTTPServerSupport
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -26,6 +27,9 @@ public struct AdminServerSettings: Sendable {
     public var identity: TLSServerIdentity?
     /// Larger request bodies are refused with 413 before they are read in full.
     public var maximumBodyBytes = 64 * 1024
+    /// How long a client may take over a request (from the connection's start for the first one, so the TLS
+    /// handshake counts) and may leave a keep-alive connection idle; see `HTTPServerTimeouts` for the reasons.
+    public var timeouts = HTTPServerTimeouts()
 
     public init(listeners: [Listener], identity: TLSServerIdentity?) {
         self.listeners = listeners
@@ -59,7 +63,9 @@ public struct AdminServerSettings: Sendable {
 /// daemon's service group.
 ///
 /// Each connection is served in its own child task; requests on it are read one at a time (keep-alive works),
-/// the body is collected up to the limit and handed to ``AdminService``.
+/// the body is collected up to the limit and handed to ``AdminService``. A client that does not finish a request
+/// in time is answered 408 (or, if it sent nothing, just closed), and a body over the limit is refused with 413 as
+/// soon as its `Content-Length` shows it (`configureHTTPServer(limits:)`).
 public struct AdminServer: Service {
     let settings: AdminServerSettings
     let service: AdminService
@@ -72,9 +78,25 @@ public struct AdminServer: Service {
         self.logger = logger
     }
 
-    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+    typealias Connection = NIOAsyncChannel<ReceivedRequest, HTTPServerResponsePart>
+
+    /// The listener's limits, with the 408 answer in the API's JSON error shape.
+    var limits: HTTPServerLimits {
+        let seconds = settings.timeouts.request.nanoseconds / 1_000_000_000
+        let answer = AdminResponse.failure(408, "The request was not received in full within \(seconds) seconds")
+        return HTTPServerLimits(
+            maximumBodyBytes: settings.maximumBodyBytes,
+            timeouts: settings.timeouts,
+            timeoutAnswer: HTTPTimeoutAnswer(
+                contentType: answer.header("Content-Type") ?? "application/json",
+                body: answer.body,
+                headers: [.init("X-Content-Type-Options", "nosniff"), .init("Cache-Control", "no-store")]
+            )
+        )
+    }
 
     public func run() async throws {
+        let limits = limits
         var servers: [(AdminServerSettings.Listener, NIOAsyncChannel<Connection, Never>)] = []
         for listener in settings.listeners {
             let identity = listener.tls ? settings.identity : nil
@@ -87,7 +109,7 @@ public struct AdminServer: Service {
                         if let identity {
                             try channel.pipeline.syncOperations.addHandler(TLSServerHandler(identity: identity))
                         }
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        try channel.pipeline.syncOperations.configureHTTPServer(limits: limits)
                         return try Connection(wrappingChannelSynchronously: channel)
                     }
                 }
@@ -121,43 +143,21 @@ public struct AdminServer: Service {
         let remote = connection.channel.remoteAddress?.ipAddress ?? "unknown"
         do {
             try await connection.executeThenClose { inbound, outbound in
-                var head: HTTPRequestHead?
-                var body: [UInt8] = []
-                var tooLarge = false
-                for try await part in inbound {
-                    switch part {
-                    case .head(let requestHead):
-                        head = requestHead
-                        body = []
-                        tooLarge = false
-                        if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > settings.maximumBodyBytes {
-                            tooLarge = true
-                        }
-                    case .body(let buffer):
-                        guard !tooLarge else { continue }
-                        if body.count + buffer.readableBytes > settings.maximumBodyBytes {
-                            tooLarge = true
-                            body = []
-                        } else {
-                            body += buffer.readableBytesView
-                        }
-                    case .end:
-                        guard let requestHead = head else { continue }
-                        head = nil
-                        let response: AdminResponse
-                        if tooLarge {
-                            response = .failure(413, "The body is larger than \(settings.maximumBodyBytes) bytes")
-                        } else {
-                            let request = AdminRequest(
-                                method: requestHead.method.rawValue, target: requestHead.uri,
-                                headers: requestHead.headers.map { ($0.name, $0.value) }, body: body, remoteAddress: remote, isSecure: secure
-                            )
-                            response = await service.handle(request)
-                        }
-                        let keepAlive = requestHead.isKeepAlive && !tooLarge
-                        try await write(response, head: requestHead, keepAlive: keepAlive, to: outbound)
-                        if !keepAlive { return }
+                for try await request in inbound {
+                    let response: AdminResponse
+                    if request.bodyTooLarge {
+                        response = .failure(413, "The body is larger than \(settings.maximumBodyBytes) bytes")
+                    } else {
+                        let head = request.head
+                        let adminRequest = AdminRequest(
+                            method: head.method.rawValue, target: head.uri,
+                            headers: head.headers.map { ($0.name, $0.value) }, body: request.body, remoteAddress: remote, isSecure: secure
+                        )
+                        response = await service.handle(adminRequest)
                     }
+                    let keepAlive = request.head.isKeepAlive && !request.bodyTooLarge
+                    try await write(response, head: request.head, keepAlive: keepAlive, to: outbound)
+                    if !keepAlive { return }
                 }
             }
         } catch {

@@ -1,3 +1,4 @@
+import HTTPServerSupport
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -6,8 +7,9 @@ import ServiceLifecycle
 
 /// A minimal HTTP/1.1 listener that answers `/metrics` and `/healthz` (and 404 for anything else).
 ///
-/// Meant for a loopback address that a Prometheus server or a monitoring check scrapes; it reads no request
-/// bodies and closes each connection after one answer, so a slow or hostile client costs one small task.
+/// Meant for a loopback address that a Prometheus server or a monitoring check scrapes; it ignores request bodies
+/// (refusing ones over 16 KiB with 413), closes each connection after one answer, and closes one whose request is
+/// not in within 5 s (`HTTPServerTimeouts`), so a slow or hostile client costs one small task for a few seconds.
 public struct MetricsServer: Service, CustomStringConvertible {
     public let address: ListenAddress
     let endpoints: MetricsEndpoints
@@ -24,14 +26,23 @@ public struct MetricsServer: Service, CustomStringConvertible {
 
     public var description: String { "MetricsServer(\(address))" }
 
+    /// Nothing sent to these endpoints has a body; a small cap keeps a client from making the listener buffer one.
+    static let limits: HTTPServerLimits = {
+        let timeouts = HTTPServerTimeouts()
+        let seconds = timeouts.request.nanoseconds / 1_000_000_000
+        return HTTPServerLimits(
+            maximumBodyBytes: 16 * 1024, timeouts: timeouts, timeoutAnswer: .plainText("request not received in full within \(seconds) seconds")
+        )
+    }()
+
     public func run() async throws {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: address.host, port: address.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.configureHTTPServer(limits: Self.limits)
+                    return try NIOAsyncChannel<ReceivedRequest, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
                 }
             }
         logger.info("serving metrics", metadata: ["address": "\(address)", "paths": "/metrics /healthz"])
@@ -51,21 +62,19 @@ public struct MetricsServer: Service, CustomStringConvertible {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+    private func serve(_ connection: NIOAsyncChannel<ReceivedRequest, HTTPServerResponsePart>) async {
         do {
             try await connection.executeThenClose { inbound, outbound in
-                var head: HTTPRequestHead?
-                for try await part in inbound {
-                    switch part {
-                    case .head(let requestHead): head = requestHead
-                    case .body: continue
-                    case .end:
-                        guard let requestHead = head else { continue }
-                        let answer = await endpoints.answer(method: requestHead.method.rawValue, uri: requestHead.uri)
+                for try await request in inbound {
+                    let answer: MetricsAnswer
+                    if request.bodyTooLarge {
+                        answer = MetricsAnswer(status: 413, contentType: "text/plain; charset=utf-8", body: "this listener takes no request bodies\n")
+                    } else {
+                        answer = await endpoints.answer(method: request.head.method.rawValue, uri: request.head.uri)
                             ?? MetricsAnswer(status: 404, contentType: "text/plain; charset=utf-8", body: "this listener serves /metrics and /healthz\n")
-                        try await Self.write(answer, head: requestHead, to: outbound)
-                        return
                     }
+                    try await Self.write(answer, head: request.head, to: outbound)
+                    return
                 }
             }
         } catch {

@@ -70,6 +70,21 @@ struct BodyTests {
         #expect(throws: RequestFields.Invalid(message: "Field name contains control characters")) { try RequestFields(["name": "a\u{1}b"]).required("name") }
     }
 
+    @Test("A number out of range is refused quoting a short excerpt of what was sent, never the \"inf\" it parses to")
+    func numbersOutOfRange() throws {
+        let huge = String(repeating: "9", count: 400)
+        #expect(throws: RequestFields.Invalid(message: "Field chatLimit must be a whole number from 0 to 1000, got a number too large")) {
+            try fields(#"{"chatLimit": \#(huge)}"#, type: "application/json").integer("chatLimit", in: 0...1000)
+        }
+        #expect(throws: RequestFields.Invalid(message: "Field chatLimit must be a whole number from 0 to 1000, got \"\(huge.prefix(40))… (400 characters)\"")) {
+            try fields("chatLimit=\(huge)", type: "application/x-www-form-urlencoded").integer("chatLimit", in: 0...1000)
+        }
+        #expect(throws: RequestFields.Invalid(message: "Field chatLimit must be a whole number from 0 to 1000, got \"1001\"")) {
+            try fields(#"{"chatLimit": 1001}"#, type: "application/json").integer("chatLimit", in: 0...1000)
+        }
+        #expect(try fields(#"{"chatLimit": 12}"#, type: "application/json").integer("chatLimit", in: 0...1000) == 12)
+    }
+
     @Test("JSON is written with LibraryH3lp's separators and ASCII escapes, and parsed back")
     func jsonRoundTrip() throws {
         let value = JSONValue.object([("id", .integer(5915)), ("queue", .string("café \"q\"\n")), ("password", .null), ("ok", .bool(true))])

@@ -4,6 +4,8 @@
 /// both encodings, and a field that is not a scalar is refused with its name.
 public struct RequestFields: Sendable, Equatable {
     public private(set) var values: [String: String]
+    /// Fields sent as JSON numbers too large for any number type (their text in `values` would only say "inf").
+    private var outOfRange: Set<String> = []
 
     public init(_ values: [String: String] = [:]) {
         self.values = values
@@ -34,23 +36,25 @@ public struct RequestFields: Sendable, Equatable {
             self.values = values
             return
         }
+        var outOfRange: Set<String> = []
         let looksLikeJSON = body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } == UInt8(ascii: "{")
         switch mediaType {
         case "application/json", "text/json":
-            try Self.readJSON(body, into: &values)
+            try Self.readJSON(body, into: &values, outOfRange: &outOfRange)
         case "application/x-www-form-urlencoded":
             try Self.readForm(body, into: &values)
         case "", "text/plain":
-            if looksLikeJSON { try Self.readJSON(body, into: &values) } else { try Self.readForm(body, into: &values) }
+            if looksLikeJSON { try Self.readJSON(body, into: &values, outOfRange: &outOfRange) } else { try Self.readForm(body, into: &values) }
         default:
             throw Invalid(
                 message: "Unsupported Content-Type \(mediaType); send application/json or application/x-www-form-urlencoded", status: 415
             )
         }
         self.values = values
+        self.outOfRange = outOfRange
     }
 
-    private static func readJSON(_ body: [UInt8], into values: inout [String: String]) throws(Invalid) {
+    private static func readJSON(_ body: [UInt8], into values: inout [String: String], outOfRange: inout Set<String>) throws(Invalid) {
         let document: JSONValue
         do {
             document = try JSONValue(parsing: body)
@@ -64,7 +68,9 @@ public struct RequestFields: Sendable, Equatable {
             switch value {
             case .string(let text): values[name] = text
             case .integer(let number): values[name] = String(number)
-            case .number(let number): values[name] = "\(number)"
+            case .number(let number):
+                values[name] = "\(number)"
+                if !number.isFinite { outOfRange.insert(name) }
             case .bool(let flag): values[name] = flag ? "true" : "false"
             case .null: values[name] = nil
             case .array, .object: throw Invalid(message: "Field \(name) must be a string, number or boolean")
@@ -120,10 +126,16 @@ public struct RequestFields: Sendable, Equatable {
     /// A whole number within `range`.
     public func integer(_ name: String, in range: ClosedRange<Int>) throws(Invalid) -> Int? {
         guard let raw = values[name] else { return nil }
-        guard let value = Int(raw.trimmingSpaces()), range.contains(value) else {
-            throw Invalid(message: "Field \(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got \"\(raw)\"")
+        guard !outOfRange.contains(name), let value = Int(raw.trimmingSpaces()), range.contains(value) else {
+            let sent = outOfRange.contains(name) ? "a number too large" : "\"\(Self.excerpt(raw))\""
+            throw Invalid(message: "Field \(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(sent)")
         }
         return value
+    }
+
+    /// At most the first 40 characters of `text`, marked as cut when longer, so an error quoting it stays short.
+    static func excerpt(_ text: String) -> String {
+        text.count <= 40 ? text : String(text.prefix(40)) + "… (\(text.count) characters)"
     }
 
     /// Control characters never belong in names, accounts or settings; refusing them keeps logs and tables sane.

@@ -1,3 +1,4 @@
+import HTTPServerSupport
 import Logging
 import Metrics
 import NIOCore
@@ -9,6 +10,8 @@ import ServiceLifecycle
 ///
 /// Each connection is served in its own child task; requests on it are read one at a time (keep-alive works), the
 /// body is collected up to the limit and handed to `WebhookEndpoints`. Nothing here decides anything about a message.
+/// A client that does not finish a request in time is answered 408 (or, if it sent nothing, just closed), and a body
+/// over the limit is refused with 413 as soon as its `Content-Length` shows it (`configureHTTPServer(limits:)`).
 struct WebhookServer: Service {
     let host: String
     let port: Int
@@ -21,16 +24,25 @@ struct WebhookServer: Service {
     var metrics: MetricsEndpoints? = nil
     /// Webhooks answered with an error status, by endpoint and status.
     var rejects: Counter? = nil
+    /// How long a client may take over a request and may leave a keep-alive connection idle (see
+    /// `HTTPServerTimeouts`): Twilio itself gives up on a webhook after 15 s, so an honest request is never near them.
+    var timeouts = HTTPServerTimeouts()
 
     func run() async throws {
+        let seconds = timeouts.request.nanoseconds / 1_000_000_000
+        let limits = HTTPServerLimits(
+            maximumBodyBytes: maximumBodyBytes,
+            timeouts: timeouts,
+            timeoutAnswer: .plainText("request not received in full within \(seconds) seconds")
+        )
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.configureHTTPServer(limits: limits)
+                    return try NIOAsyncChannel<ReceivedRequest, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
                 }
             }
         logger.info("listening for webhooks", metadata: ["address": "\(host):\(port)", "sms": "\(endpoints.settings.smsURL)", "status": "\(endpoints.settings.statusURL)"])
@@ -51,37 +63,14 @@ struct WebhookServer: Service {
         logger.info("webhook listener closed")
     }
 
-    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+    private func serve(_ connection: NIOAsyncChannel<ReceivedRequest, HTTPServerResponsePart>) async {
         do {
             try await connection.executeThenClose { inbound, outbound in
-                var head: HTTPRequestHead?
-                var body: [UInt8] = []
-                var tooLarge = false
-                for try await part in inbound {
-                    switch part {
-                    case .head(let requestHead):
-                        head = requestHead
-                        body = []
-                        tooLarge = false
-                        if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > maximumBodyBytes {
-                            tooLarge = true
-                        }
-                    case .body(let buffer):
-                        guard !tooLarge else { continue }
-                        if body.count + buffer.readableBytes > maximumBodyBytes {
-                            tooLarge = true
-                            body = []
-                        } else {
-                            body += buffer.readableBytesView
-                        }
-                    case .end:
-                        guard let requestHead = head else { continue }
-                        head = nil
-                        let answer = await answer(requestHead, body: body, tooLarge: tooLarge)
-                        let keepAlive = requestHead.isKeepAlive && !tooLarge
-                        try await write(answer, version: requestHead.version, keepAlive: keepAlive, to: outbound)
-                        if !keepAlive { return }
-                    }
+                for try await request in inbound {
+                    let answer = await answer(request.head, body: request.body, tooLarge: request.bodyTooLarge)
+                    let keepAlive = request.head.isKeepAlive && !request.bodyTooLarge
+                    try await write(answer, version: request.head.version, keepAlive: keepAlive, to: outbound)
+                    if !keepAlive { return }
                 }
             }
         } catch {
