@@ -119,7 +119,7 @@ let package = Package(
         ),
 
         // Unit tests.
-        .testTarget(name: "RefdeskCoreTests", dependencies: ["RefdeskCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RefdeskCoreTests", dependencies: ["RefdeskCore", "DaemonSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BridgeProtocolTests", dependencies: ["BridgeProtocol"], swiftSettings: swiftSettings),
         .testTarget(name: "RefdeskStoreTests", dependencies: ["RefdeskStore", logging], swiftSettings: swiftSettings),
         .testTarget(name: "DaemonSupportTests", dependencies: ["DaemonSupport", logging], swiftSettings: swiftSettings),

@@ -88,16 +88,22 @@ public struct Configuration: Hashable, Sendable, Codable {
 }
 
 /// The configuration indexed for look-ups.
+///
+/// Changed only through ``apply(_:)``, which keeps ``loopGuard`` in step: the guard screens
+/// every patron message, so it is built when accounts change, not per message (building it
+/// normalises every gateway account and staffing JID).
 struct Directory: Sendable {
-    var queues: [QueueName: QueueConfiguration] = [:]
-    var operators: [OperatorName: Operator] = [:]
-    var assignments: Set<Assignment> = []
-    var gateways: [GatewayID: Gateway] = [:]
-    var settleTime: Duration
-    var pingPong: PingPongPolicy
-    var defaultCountryCode: String
-    var cannedReplies: [String: String]
-    var timeZone: String
+    private(set) var queues: [QueueName: QueueConfiguration] = [:]
+    private(set) var operators: [OperatorName: Operator] = [:]
+    private(set) var assignments: Set<Assignment> = []
+    private(set) var gateways: [GatewayID: Gateway] = [:]
+    let settleTime: Duration
+    let pingPong: PingPongPolicy
+    let defaultCountryCode: String
+    let cannedReplies: [String: String]
+    let timeZone: String
+    /// Gateway accounts and staffing JIDs, normalised: see ``LoopGuard``.
+    private(set) var loopGuard: LoopGuard
 
     init(configuration: Configuration) {
         settleTime = configuration.settleTime
@@ -109,6 +115,8 @@ struct Directory: Sendable {
         for op in configuration.operators { operators[op.name] = op }
         assignments = Set(configuration.assignments)
         for gateway in configuration.gateways { gateways[gateway.id] = gateway }
+        loopGuard = LoopGuard(gateways: [], staffingJIDs: [], defaultCountryCode: defaultCountryCode)
+        rebuildLoopGuard()
     }
 
     var configuration: Configuration {
@@ -125,8 +133,8 @@ struct Directory: Sendable {
         )
     }
 
-    var loopGuard: LoopGuard {
-        LoopGuard(
+    private mutating func rebuildLoopGuard() {
+        loopGuard = LoopGuard(
             gateways: Array(gateways.values),
             staffingJIDs: operators.values.flatMap(\.staffingJIDs),
             defaultCountryCode: defaultCountryCode
@@ -209,6 +217,10 @@ struct Directory: Sendable {
         case .unassign(let name, let queue): assignments.remove(Assignment(operator: name, queue: queue))
         case .addGateway(let gateway): gateways[gateway.id] = gateway
         case .removeGateway(let id): gateways[id] = nil
+        }
+        switch change {
+        case .addStaffingJID, .removeStaffingJID, .addGateway, .removeGateway: rebuildLoopGuard()
+        case .putQueue, .addOperator, .assign, .unassign: break
         }
     }
 

@@ -1,12 +1,49 @@
+/// What a queue's offers depend on besides the conversation itself: its routing policy and,
+/// for each assigned operator in name order, whether they are routable and where a new chat
+/// would go. While it stays the same, reconciling a conversation that did not change offers
+/// nothing new and withdraws nothing.
+struct OfferBasis: Equatable, Sendable {
+    var routing: RoutingPolicy
+    var operators: [Candidate]
+
+    struct Candidate: Equatable, Sendable {
+        var name: OperatorName
+        var routable: Bool
+        var newChatResource: FullJID?
+    }
+}
+
 extension Switchboard {
     /// Brings every new conversation's offers in line with who is routable now: offers to
     /// operators who stopped being routable (or assigned) are withdrawn, and conversations
     /// are offered by their queue's policy to whoever can take them. Runs after every event,
     /// so a newly available operator, a freed least-busy slot or a delivered inbox message
     /// is handled the same way.
+    ///
+    /// Only conversations that can come out differently are visited: those changed by this
+    /// event, and the waiting conversations of queues whose ``OfferBasis`` changed (or, for
+    /// least-busy queues, whose operators' loads may have changed). With thousands of
+    /// conversations waiting, a patron message then costs the same as with one.
     mutating func reconcileOffers(at time: Timestamp) -> [Action] {
+        let loadsMayHaveChanged = !touched.isEmpty || endedSinceReconcile
+        endedSinceReconcile = false
+        var changedQueues: Set<QueueName> = []
+        for queue in directory.queues.values {
+            let basis = offerBasis(of: queue)
+            if offerBases.updateValue(basis, forKey: queue.name) != basis {
+                changedQueues.insert(queue.name)
+            } else if case .leastBusy = queue.routing, loadsMayHaveChanged {
+                changedQueues.insert(queue.name)
+            }
+        }
+        var visit = touched
+        if !changedQueues.isEmpty {
+            for (id, conversation) in conversations where conversation.state == .new && changedQueues.contains(conversation.queue) {
+                visit.insert(id)
+            }
+        }
         var actions: [Action] = []
-        for id in conversations.keys.sorted() {
+        for id in visit.sorted() {
             guard var conversation = conversations[id], conversation.state == .new,
                 let queue = directory.queues[conversation.queue]
             else { continue }
@@ -36,6 +73,15 @@ extension Switchboard {
             }
         }
         return actions
+    }
+
+    private func offerBasis(of queue: QueueConfiguration) -> OfferBasis {
+        OfferBasis(
+            routing: queue.routing,
+            operators: directory.operators(assignedTo: queue.name).map { op in
+                .init(name: op.name, routable: isRoutable(op.name), newChatResource: newChatResource(of: op))
+            }
+        )
     }
 
     private func offerAction(_ conversation: Conversation, to name: OperatorName, at jid: FullJID) -> Action {

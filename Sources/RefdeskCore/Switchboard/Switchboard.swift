@@ -42,6 +42,13 @@ public struct Switchboard: Sendable {
     var loggedOut: [OperatorName: [ResourceKey: Show]] = [:]
     /// Conversations changed while handling the current event; each is reported once, at the end.
     var touched: Set<ConversationID> = []
+    /// Whether a conversation ended since offers were last reconciled (it frees least-busy capacity).
+    var endedSinceReconcile = false
+    /// Each queue's ``OfferBasis`` when its offers were last reconciled: a queue whose basis is
+    /// unchanged needs no walk over its waiting conversations.
+    var offerBases: [QueueName: OfferBasis] = [:]
+    /// The open conversation of each patron, so a patron message finds it without a walk.
+    var openByPatron: [PatronID: ConversationID] = [:]
 
     /// How many transcript lines of an open conversation are kept in memory for transfers.
     public static let recentLineLimit = 50
@@ -57,7 +64,10 @@ public struct Switchboard: Sendable {
         directory = Directory(configuration: configuration)
         debouncer = QueuePresenceDebouncer(settleTime: configuration.settleTime, reported: snapshot.reportedOnline)
         pingPong = PingPongDetector(policy: configuration.pingPong)
-        for conversation in snapshot.conversations { conversations[conversation.id] = conversation }
+        for conversation in snapshot.conversations {
+            conversations[conversation.id] = conversation
+            openByPatron[conversation.patron] = conversation.id
+        }
         inbox = snapshot.offlineInbox.sorted { $0.id < $1.id }
         for entry in snapshot.autoReplied { autoReplied[entry.queue, default: []].insert(entry.patron) }
         lastTieWinner = snapshot.lastTieWinner
@@ -147,6 +157,7 @@ public struct Switchboard: Sendable {
             }
         case .configure(let change, let at):
             actions = handleConfigurationChange(change, at: at)
+            offerBases = [:]
         case .tick(let at):
             actions = expireAutoLogouts(at: at)
             pingPong.prune(at: at)
@@ -242,7 +253,7 @@ public struct Switchboard: Sendable {
     }
 
     func openConversation(for patron: PatronID) -> Conversation? {
-        conversations.values.first { $0.patron == patron }
+        openByPatron[patron].flatMap { conversations[$0] }
     }
 
     /// Keeps the line among the conversation's recent lines and, for queues that keep
@@ -267,6 +278,7 @@ public struct Switchboard: Sendable {
     /// Stores a changed open conversation, to be reported once the event is handled.
     mutating func save(_ conversation: Conversation) {
         conversations[conversation.id] = conversation
+        openByPatron[conversation.patron] = conversation.id
         touched.insert(conversation.id)
     }
 
@@ -276,8 +288,10 @@ public struct Switchboard: Sendable {
         ended.endedAt = at
         ended.offers = []
         conversations[ended.id] = nil
+        if openByPatron[ended.patron] == ended.id { openByPatron[ended.patron] = nil }
         recentLines[ended.id] = nil
         touched.remove(ended.id)
+        endedSinceReconcile = true
         pingPong.forget(ended.id)
         return [.conversationChanged(ended)]
     }
