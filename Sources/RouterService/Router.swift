@@ -68,6 +68,7 @@ public actor Router {
                 gateways: try connection.gateways(),
                 state: try connection.switchboardState(),
                 conversations: try connection.switchboardConversations(),
+                pending: try connection.switchboardPending(),
                 inbox: try connection.allOfflineEntries()
             )
         }
@@ -83,8 +84,14 @@ public actor Router {
         if let bytes = loaded.state {
             snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(bytes))
         }
+        var savedWithInlinePending: Set<ConversationID> = []
         for bytes in loaded.conversations {
-            let saved = try JSONDecoder().decode(PersistedConversation.self, from: Data(bytes))
+            var saved = try JSONDecoder().decode(PersistedConversation.self, from: Data(bytes))
+            if let rows = loaded.pending[Int64(saved.conversation.id.rawValue)] {
+                saved.conversation.pending = rows.map { PendingMessage(text: $0.body, receivedAt: Timestamp(millisecondsSinceEpoch: $0.receivedAt)) }
+            } else if !saved.conversation.pending.isEmpty {
+                savedWithInlinePending.insert(saved.conversation.id)
+            }
             snapshot.conversations.append(saved.conversation)
             if !saved.recentLines.isEmpty {
                 snapshot.recentLines.append(Snapshot.RecentLines(conversation: saved.conversation.id, lines: saved.recentLines))
@@ -104,13 +111,16 @@ public actor Router {
             ]
         )
         let router = Router(switchboard: switchboard, database: database, gateways: loaded.gateways, logger: logger, now: now)
-        await router.markStateSaved()
+        await router.markStateSaved(except: savedWithInlinePending)
         return router
     }
 
-    private func markStateSaved() {
+    /// Records the switchboard's current state as saved. `except` names conversations whose saved form is outdated
+    /// (pending messages kept inside the conversation's state, as before they had rows): the next commit rewrites them.
+    private func markStateSaved(except outdated: Set<ConversationID> = []) {
         savedConversations = switchboard.openConversationsByID
         savedRecentLines = switchboard.recentLinesByConversation
+        for id in outdated { savedConversations[id] = nil }
     }
 
     /// Finishes queued database work and closes the database.
@@ -286,8 +296,22 @@ public actor Router {
         let recent = switchboard.recentLinesByConversation
         var rows = StateRows(global: Array(try encoder.encode(switchboard.globalSnapshot)))
         for (id, conversation) in current where savedConversations[id] != conversation || savedRecentLines[id] != recent[id] {
-            let saved = PersistedConversation(conversation: conversation, recentLines: recent[id] ?? [])
-            rows.conversations.append((Int64(id.rawValue), Array(try encoder.encode(saved))))
+            let key = Int64(id.rawValue)
+            var withoutPending = conversation
+            withoutPending.pending = []
+            let saved = PersistedConversation(conversation: withoutPending, recentLines: recent[id] ?? [])
+            rows.conversations.append((key, Array(try encoder.encode(saved))))
+            // Pending messages only grow until the list is replaced: write the new ones, or all after a replacement.
+            let savedPending = savedConversations[id]?.pending ?? []
+            var first = savedPending.count
+            if !conversation.pending.starts(with: savedPending) {
+                rows.pendingResets.append(key)
+                first = 0
+            }
+            for position in first..<conversation.pending.count {
+                let message = conversation.pending[position]
+                rows.pendingRows.append((key, PendingRow(position: Int64(position), body: message.text, receivedAt: message.receivedAt.millisecondsSinceEpoch)))
+            }
         }
         for id in savedConversations.keys where current[id] == nil {
             rows.closed.append(Int64(id.rawValue))

@@ -62,6 +62,8 @@ struct StoreChanges: Sendable {
         }
         try connection.saveSwitchboardState(state.global)
         for (id, bytes) in state.conversations { try connection.saveSwitchboardConversation(id: id, state: bytes) }
+        for id in state.pendingResets { try connection.deleteSwitchboardPending(conversation: id) }
+        for (id, row) in state.pendingRows { try connection.saveSwitchboardPending(row, conversation: id) }
         for id in state.closed { try connection.deleteSwitchboardConversation(id: id) }
     }
 }
@@ -97,14 +99,20 @@ enum MessageID {
     }
 }
 
-/// The switchboard's state as rows: the global part, the open conversations that changed, those that closed.
+/// The switchboard's state as rows: the global part, the open conversations that changed (their pending messages
+/// apart: only new ones are written, unless the list was replaced), those that closed.
 struct StateRows: Sendable {
     var global: [UInt8]
     var conversations: [(Int64, [UInt8])] = []
+    /// Conversations whose pending list was replaced (answered, transferred): their rows go before `pendingRows`.
+    var pendingResets: [Int64] = []
+    var pendingRows: [(Int64, PendingRow)] = []
     var closed: [Int64] = []
 }
 
-/// One open conversation as saved: its rules state and the recent lines a hand-over shows.
+/// One open conversation as saved: its rules state and the recent lines a hand-over shows. Its pending messages
+/// are rows of their own (`switchboard_pending`), so `conversation.pending` is saved empty; a conversation saved
+/// before those rows existed still carries them here.
 struct PersistedConversation: Codable {
     var conversation: Conversation
     var recentLines: [TranscriptLine]

@@ -13,6 +13,27 @@ struct RouterConversationTests {
         return (db, gateway)
     }
 
+    @Test("pending messages are rows by conversation in position order; saving a position again replaces it; closing forgets them")
+    func pendingRows() throws {
+        let scratch = try ScratchDirectory()
+        let (db, _) = try prepared(scratch)
+        let first = PendingRow(position: 0, body: "Hello?", receivedAt: 1000)
+        let second = PendingRow(position: 1, body: "Anyone there?", receivedAt: 2000)
+        try db.saveSwitchboardConversation(id: 7, state: Array("{}".utf8))
+        try db.saveSwitchboardPending(second, conversation: 7)
+        try db.saveSwitchboardPending(first, conversation: 7)
+        try db.saveSwitchboardPending(first, conversation: 7)
+        try db.saveSwitchboardPending(PendingRow(position: 0, body: "Other chat", receivedAt: 1500), conversation: 8)
+        #expect(try db.switchboardPending() == [7: [first, second], 8: [PendingRow(position: 0, body: "Other chat", receivedAt: 1500)]])
+
+        try db.deleteSwitchboardPending(conversation: 8)
+        #expect(try db.switchboardPending() == [7: [first, second]])
+        try db.deleteSwitchboardConversation(id: 7)
+        #expect(try db.switchboardPending().isEmpty)
+        #expect(try db.switchboardConversations().isEmpty)
+        #expect(throws: (any Error).self) { try db.saveSwitchboardPending(PendingRow(position: -1, body: "x", receivedAt: 1), conversation: 9) }
+    }
+
     @Test("a conversation goes new → ongoing → completed and leaves the open list when completed")
     func conversationLifecycle() throws {
         let scratch = try ScratchDirectory()

@@ -326,3 +326,34 @@ def test_open_conversations_survive_a_router_crash(workdir, processes, prosody, 
     alice.send(patron, "/transfer bob")
     handover = bob.wait_message(lambda m: m.body.startswith("Transferred from alice"), timeout=15)
     assert "Do you keep old newspapers?" in handover.body and "From 1950?" in handover.body
+
+
+def test_an_unanswered_chat_keeps_every_message_across_a_router_crash(workdir, processes, prosody, librarians):
+    """Nobody answers while the patron writes a dozen lines; the router is SIGKILLed. A librarian who signs in
+    after the restart is offered the chat with every line, in order. Each waiting line is its own saved row (so a
+    line costs one insert, however long the chat waits), and the rows go once the chat is answered."""
+    router = router_for(workdir, prosody)
+    processes.append(router)
+    seed_desk(router, {"alice": (["alice@localhost"], ["ask"]), "bob": (["bob@localhost"], ["ask"])})
+    alice = librarians("alice@localhost")
+    router.start()
+    bridge = start_bridge(workdir, router, processes)
+    wait_queue_online(bridge)
+    lines = [f"question, part {n}" for n in range(1, 13)]
+    for n, line in enumerate(lines):
+        say(bridge, f"u{n}", line)
+    alice.wait_message(lambda m: m.body == lines[-1])
+    wait_until(lambda: router.query("SELECT count(*) FROM switchboard_pending")[0][0] == len(lines), 10,
+               "each waiting line saved as a row")
+
+    router.kill()
+    router.start()
+    bob = librarians("bob@localhost")
+    bob.wait_message(lambda m: m.body == lines[-1], timeout=30)
+    offered = [m.body for m in bob.messages if m.body in lines]
+    assert offered == lines, f"the late offer should carry every line in order, got {offered}"
+
+    bob.send(patron_jid(prosody, PATRON), "Happy to help.")
+    bridge.wait_event(lambda e: e["event"] == "outbound" and e["body"] == "Happy to help.")
+    wait_until(lambda: router.query("SELECT count(*) FROM switchboard_pending")[0][0] == 0, 10,
+               "the waiting lines forgotten once answered")

@@ -9,7 +9,22 @@ public enum RouterSchema {
     /// Every router migration, oldest first; pass to `DatabaseExecutor.init`.
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "initial router schema", sql: version1),
+        Migration(version: 2, name: "pending messages of open conversations as rows", sql: version2),
     ]
+
+    /// A conversation nobody has answered yet keeps every patron message for operators offered it later. Kept in
+    /// its own rows, appended as they come, so a message to a long unanswered chat costs one insert instead of
+    /// rewriting the whole list. A conversation saved before this table existed keeps its list inside its
+    /// `switchboard_conversations` state until it next changes.
+    static let version2 = """
+        CREATE TABLE switchboard_pending (
+            conversation INTEGER NOT NULL,
+            position     INTEGER NOT NULL CHECK (position >= 0),
+            body         TEXT NOT NULL,
+            received_at  INTEGER NOT NULL,
+            PRIMARY KEY (conversation, position)
+        ) WITHOUT ROWID;
+        """
 
     static let version1 = """
         CREATE TABLE queues (

@@ -1,3 +1,18 @@
+/// One patron message of an open conversation that nobody has answered yet.
+public struct PendingRow: Hashable, Sendable {
+    /// Its place in the conversation's list, from 0.
+    public var position: Int64
+    public var body: String
+    /// Milliseconds since the epoch.
+    public var receivedAt: Int64
+
+    public init(position: Int64, body: String, receivedAt: Int64) {
+        self.position = position
+        self.body = body
+        self.receivedAt = receivedAt
+    }
+}
+
 /// What the router needs to restore its rules state after a restart.
 extension SQLiteConnection {
     /// Replaces the saved switchboard state (an encoded snapshot; this target does not interpret it).
@@ -15,9 +30,37 @@ extension SQLiteConnection {
         try run("INSERT INTO switchboard_conversations (id, state) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state", id, state)
     }
 
-    /// Forgets a conversation that is no longer open.
+    /// Forgets a conversation that is no longer open, with its pending messages.
     public func deleteSwitchboardConversation(id: Int64) throws {
         try run("DELETE FROM switchboard_conversations WHERE id = ?", id)
+        try deleteSwitchboardPending(conversation: id)
+    }
+
+    /// Saves a pending (not yet answered) patron message of an open conversation at its position (0 for the
+    /// first). Saving the same position again replaces it, so a batch that repeats an earlier batch's rows is harmless.
+    public func saveSwitchboardPending(_ message: PendingRow, conversation: Int64) throws {
+        try run(
+            """
+            INSERT INTO switchboard_pending (conversation, position, body, received_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT(conversation, position) DO UPDATE SET body = excluded.body, received_at = excluded.received_at
+            """,
+            conversation, message.position, message.body, message.receivedAt
+        )
+    }
+
+    /// Forgets every pending message of a conversation (it was answered, transferred or closed).
+    public func deleteSwitchboardPending(conversation: Int64) throws {
+        try run("DELETE FROM switchboard_pending WHERE conversation = ?", conversation)
+    }
+
+    /// Every open conversation's pending messages, by conversation, in position order.
+    public func switchboardPending() throws -> [Int64: [PendingRow]] {
+        var byConversation: [Int64: [PendingRow]] = [:]
+        let rows = try query("SELECT conversation, position, body, received_at FROM switchboard_pending ORDER BY conversation, position") { row in
+            (try row.int64(0), PendingRow(position: try row.int64(1), body: try row.string(2), receivedAt: try row.int64(3)))
+        }
+        for (conversation, row) in rows { byConversation[conversation, default: []].append(row) }
+        return byConversation
     }
 
     /// Every saved open conversation's state.
