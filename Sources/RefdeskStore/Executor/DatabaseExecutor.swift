@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 
 /// Runs all database work on one dedicated thread that owns the connection.
@@ -23,11 +22,9 @@ public final class DatabaseExecutor: Sendable {
         let queue = WorkQueue()
         self.queue = queue
         self.path = path
-        let thread = Thread {
+        try DatabaseThread.start {
             DatabaseExecutor.serve(path: path, migrations: migrations, queue: queue, logger: logger)
         }
-        thread.name = "refdesk-database"
-        thread.start()
         if case .failed(let error) = queue.waitForStartup() {
             throw error
         }

@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// The queue between async callers and the database thread.
@@ -30,7 +29,7 @@ final class WorkQueue: Sendable {
     }
 
     private let state = Mutex(State())
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
 
     private func signalling<T>(_ body: (inout State) -> T) -> T {
         condition.lock()

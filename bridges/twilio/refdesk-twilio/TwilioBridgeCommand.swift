@@ -4,7 +4,7 @@
 import ArgumentParser
 import BridgeTransport
 import DaemonSupport
-import Foundation
+import FoundationEssentials
 import Logging
 import Metrics
 import RefdeskStore
