@@ -13,6 +13,7 @@ import re
 import secrets
 import threading
 import urllib.error
+import time
 import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
@@ -78,7 +79,7 @@ class FakeTwilio:
 
     def _answer(self, path: str, authorization: str, raw: str):
         form = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
-        call = {"path": path, "form": form, "authorization": authorization}
+        call = {"path": path, "form": form, "authorization": authorization, "at": time.monotonic()}
         with self._lock:
             status, body = self._decide(path, authorization, form)
             call["status"], call["response"] = status, body

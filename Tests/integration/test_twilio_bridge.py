@@ -157,6 +157,20 @@ def test_a_text_to_the_offline_queue_is_stored_and_the_auto_reply_goes_out_throu
     wait_until(lambda: [s for s, _ in reports(router, reply_id)] == ["sent", "delivered"], 10, "the delivered report")
 
 
+def test_replies_to_many_patrons_go_out_together_but_one_number_keeps_its_pace(desk):
+    """Replies to different patrons do not wait for each other's spool commits, yet Twilio never sees one library
+    number send faster than `segments_per_second`: here 8 auto-replies at 4 per second, at least 1/4 s apart."""
+    router, bridge, api = desk(extra="segments_per_second = 4")
+    patrons = [f"+1555123{n:04d}" for n in range(8)]
+    for n, patron in enumerate(patrons):
+        assert bridge.post("sms", sms(300 + n, patron, "hello?"))[0] == 200
+    wait_until(lambda: len(api.accepted()) == len(patrons), 20, "every auto-reply at the API")
+    calls = api.accepted()
+    assert sorted(c["form"]["To"] for c in calls) == patrons
+    gaps = [later["at"] - earlier["at"] for earlier, later in zip(calls, calls[1:])]
+    assert min(gaps) >= 0.2, f"sends from one number closer than the pace allows: {[round(g, 3) for g in gaps]}"
+
+
 def test_forged_unsigned_oversized_and_malformed_webhooks_are_refused_and_nothing_is_routed(desk):
     router, bridge, api = desk()
     forged = bridge.post("sms", sms(2, "+15551230002", "forged"), sign_with="not-the-auth-token")

@@ -10,9 +10,11 @@ import TwilioGateway
 /// Sends the router's replies from the spool to Twilio's Messages API.
 ///
 /// A scheduler loop reads the queued messages and takes the first one per patron (so a reply waiting for a retry
-/// holds back the later ones to the same patron: they arrive in order). Messages are grouped into lanes by sending
-/// number; each lane sends its messages one after the other, paced by `SendPacer`, while other numbers' lanes run
-/// in parallel. Every outcome is written to the spool together with the report it produces.
+/// holds back the later ones to the same patron: they arrive in order). Each patron's message is sent by a task of
+/// its own, so replies to different patrons share the spool's group commits and the HTTP client's threads instead of
+/// waiting for each other's commits; `SendPacer` still spaces all sends from one number (or messaging service) at
+/// the configured rate, in the order they were booked. Every outcome is written to the spool together with the
+/// report it produces.
 struct OutboundSender: Service {
     let settings: TwilioSettings
     let bridge: TwilioBridge
@@ -66,21 +68,23 @@ struct OutboundSender: Service {
         }
     }
 
-    /// One sending number's due messages, in order.
+    /// One patron's next message, with what it is sent through.
     struct Lane: Sendable {
+        /// The sending number (or messaging service) and the patron: at most one send per key at a time.
         var key: String
+        /// What `SendPacer` spaces sends by: the sending number, or the messaging service.
+        var sendingKey: String
         var gateway: TwilioGatewayEntry
-        var messages: [SpoolOutboundRecord]
+        var message: SpoolOutboundRecord
     }
 
-    /// Lanes with due messages that are not already being sent; marks them active.
+    /// Patrons' due messages that are not already being sent; marks them active.
     private func dueLanes() async throws -> [Lane] {
         guard bridge.directory.isKnown else { return [] }
         let queued = try await bridge.spool.database.read { try $0.queuedOutbound(limit: 2000) }
         let now = WallClock.milliseconds()
         var seenRecipients: Set<String> = []
-        var lanes: [String: Lane] = [:]
-        var order: [String] = []
+        var lanes: [Lane] = []
         for record in queued {
             // Only the oldest queued message per patron and gateway may go.
             guard seenRecipients.insert("\(record.gatewayID) \(record.recipient)").inserted else { continue }
@@ -90,18 +94,11 @@ struct OutboundSender: Service {
                 try await finish(record, status: .failed, reason: reason)
                 continue
             }
-            let key = gateway.secret.messagingServiceSid ?? gateway.number.value
-            if lanes[key] == nil {
-                lanes[key] = Lane(key: key, gateway: gateway, messages: [])
-                order.append(key)
-            }
-            lanes[key]?.messages.append(record)
+            let sendingKey = gateway.secret.messagingServiceSid ?? gateway.number.value
+            lanes.append(Lane(key: "\(sendingKey) \(record.recipient)", sendingKey: sendingKey, gateway: gateway, message: record))
         }
         return activeLanes.withLockedValue { active in
-            order.compactMap { key -> Lane? in
-                guard let lane = lanes[key], active.insert(key).inserted else { return nil }
-                return lane
-            }
+            lanes.filter { active.insert($0.key).inserted }
         }
     }
 
@@ -110,13 +107,11 @@ struct OutboundSender: Service {
             activeLanes.withLockedValue { _ = $0.remove(lane.key) }
             wake()
         }
-        for record in lane.messages {
-            guard !Task.isCancelled else { return }
-            do {
-                try await send(record, through: lane.gateway, key: lane.key)
-            } catch {
-                logger.error("cannot record a send in the spool", metadata: ["id": "\(record.id)", "error": "\(error)"])
-            }
+        guard !Task.isCancelled else { return }
+        do {
+            try await send(lane.message, through: lane.gateway, key: lane.sendingKey)
+        } catch {
+            logger.error("cannot record a send in the spool", metadata: ["id": "\(lane.message.id)", "error": "\(error)"])
         }
     }
 
