@@ -24,12 +24,18 @@ struct DeliveryReceipts: Sendable {
     let limit: Int
 
     private(set) var awaiting: [String: Pending] = [:]
+    /// The ids of `awaiting`, oldest first, from `oldest` on; ids confirmed meanwhile are skipped when reached. Lets
+    /// pruning and the limit drop the oldest lines without searching all of them.
+    private var sendOrder: [String] = []
+    private var oldest = 0
     /// Bare JIDs whose client has answered a receipt.
     private(set) var confirming: Set<String> = []
     /// Lines to send again when their librarian is next available, oldest first.
     private(set) var redeliveries: [String: [XMLElement]] = [:]
 
-    init(window: Int64 = 120_000, limit: Int = 10_000) {
+    /// A line that had no receipt within `window` is not coming back; `limit` bounds the memory held (each line is
+    /// a stanza of about a kilobyte).
+    init(window: Int64 = 120_000, limit: Int = 2_000) {
         self.window = window
         self.limit = limit
     }
@@ -51,10 +57,39 @@ struct DeliveryReceipts: Sendable {
 
     mutating func sent(_ element: XMLElement, at time: Int64) {
         guard let (id, recipient) = Self.tracked(element) else { return }
-        if awaiting.count >= limit, let oldest = awaiting.min(by: { $0.value.sentAt < $1.value.sentAt })?.key {
-            awaiting[oldest] = nil
+        if awaiting.updateValue(Pending(element: element, recipient: recipient, sentAt: time), forKey: id) == nil {
+            sendOrder.append(id)
         }
-        awaiting[id] = Pending(element: element, recipient: recipient, sentAt: time)
+        while awaiting.count > limit, let id = popOldest() { awaiting[id] = nil }
+    }
+
+    /// The oldest id still waiting, removed from the order (not from `awaiting`); nil when none waits.
+    private mutating func popOldest() -> String? {
+        while oldest < sendOrder.count {
+            let id = sendOrder[oldest]
+            oldest += 1
+            if awaiting[id] != nil {
+                compactOrder()
+                return id
+            }
+        }
+        compactOrder()
+        return nil
+    }
+
+    /// The id of the oldest line still waiting, left in place.
+    private mutating func peekOldest() -> String? {
+        while oldest < sendOrder.count, awaiting[sendOrder[oldest]] == nil { oldest += 1 }
+        compactOrder()
+        return oldest < sendOrder.count ? sendOrder[oldest] : nil
+    }
+
+    /// Drops the consumed front of `sendOrder` once it is most of the array, so the array stays proportional to
+    /// what waits.
+    private mutating func compactOrder() {
+        guard oldest > 64, oldest * 2 > sendOrder.count else { return }
+        sendOrder.removeFirst(oldest)
+        oldest = 0
     }
 
     /// A receipt from `sender` (bare JID) for `id`. Returns whether it confirmed a waiting line.
@@ -93,11 +128,14 @@ struct DeliveryReceipts: Sendable {
     @discardableResult
     mutating func linkLost() -> Int {
         var held = 0
-        for pending in awaiting.values.sorted(by: { $0.sentAt < $1.sentAt }) where confirming.contains(pending.recipient) {
+        for id in sendOrder[oldest...] {
+            guard let pending = awaiting.removeValue(forKey: id), confirming.contains(pending.recipient) else { continue }
             keep(pending.element, for: pending.recipient)
             held += 1
         }
         awaiting.removeAll()
+        sendOrder.removeAll()
+        oldest = 0
         return held
     }
 
@@ -108,6 +146,8 @@ struct DeliveryReceipts: Sendable {
 
     /// Forgets lines that waited longer than `window` for a receipt.
     mutating func prune(now time: Int64) {
-        awaiting = awaiting.filter { time - $0.value.sentAt <= window }
+        while let id = peekOldest(), let pending = awaiting[id], time - pending.sentAt > window {
+            awaiting[id] = nil
+        }
     }
 }

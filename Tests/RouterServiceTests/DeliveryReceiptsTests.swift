@@ -68,6 +68,24 @@ struct DeliveryReceiptsTests {
         #expect(Set(receipts.awaiting.keys) == ["b", "c"], "the oldest goes first")
     }
 
+    @Test("many lines: the limit and the window drop the oldest first, skipping those already confirmed")
+    func oldestFirstAtScale() throws {
+        var receipts = DeliveryReceipts(window: 10_000, limit: 1_000)
+        receipts.confirmed(id: "earlier", by: "alice@library.example")
+        for n in 0..<5_000 {
+            receipts.sent(try Self.line("l\(n)"), at: Int64(n))
+            if n % 3 == 0 { receipts.confirmed(id: "l\(n)", by: "alice@library.example") }
+        }
+        #expect(receipts.awaiting.count == 1_000)
+        let kept = receipts.awaiting.keys.compactMap { Int($0.dropFirst()) }
+        #expect(kept.min()! > 3_400 && kept.max() == 4_999, "the newest unconfirmed lines stay")
+        receipts.prune(now: 4_999 + 10_000 - 100)
+        #expect(receipts.awaiting.keys.allSatisfy { Int($0.dropFirst())! >= 4_899 }, "older than the window: gone")
+        let held = receipts.linkLost()
+        #expect(held == receipts.takeRedeliveries(for: "alice@library.example").count)
+        #expect(held == (4_899...4_999).filter { $0 % 3 != 0 }.count)
+    }
+
     @Test("only messages that ask for a receipt are tracked; presence and plain messages are not")
     func onlyReceiptRequests() throws {
         var receipts = DeliveryReceipts()
