@@ -25,6 +25,17 @@ def binary(name: str) -> str:
     return str(path)
 
 
+def report(config, line: str):
+    """Prints a summary line into the run's own output, past pytest's capture, so CI logs show it whether or not
+    the test passed. `config` is `request.config`."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:
+        with capture.global_and_fixture_disabled():
+            print("\n" + line, flush=True)
+    else:
+        print(line, flush=True)
+
+
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -23,7 +23,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 import bridgewire as wire
-from conftest import BridgeProcess, RouterProcess, binary, connect_raw, seed_queue_and_gateway, wait_until
+from conftest import BridgeProcess, RouterProcess, binary, connect_raw, report, seed_queue_and_gateway, wait_until
 from test_twilio_bridge import ACCOUNT, PUBLIC, TOKEN, sms
 from test_twilio_bridge import desk  # noqa: F401  (fixture)
 from test_admin_api import API, certificate  # noqa: F401  (fixture)
@@ -38,13 +38,7 @@ TALLY = {"tried": 0, "refused": 0}
 def summary(request):
     """Prints the catalogue's closing line once every case in this file has run, past output capture."""
     yield
-    line = f"hostile inputs tried: {TALLY['tried']}, refused: {TALLY['refused']}"
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-    if capture is not None:
-        with capture.global_and_fixture_disabled():
-            print("\n" + line)
-    else:
-        print(line)
+    report(request.config, f"hostile inputs tried: {TALLY['tried']}, refused: {TALLY['refused']}")
 
 
 def record(refused: bool):

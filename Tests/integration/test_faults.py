@@ -28,7 +28,7 @@ import threading
 import time
 from collections import defaultdict
 
-from conftest import wait_until
+from conftest import report, wait_until
 from fake_twilio import FakeTwilio
 from oscar_server import OscarServer, PatronClient, normalize
 from staffing import OFFLINE_REPLY, router_for
@@ -244,7 +244,7 @@ def deliveries(librarian):
     return found
 
 
-def test_faults_end_to_end_nothing_lost_nothing_doubled_order_kept(workdir, processes, prosody, librarians):
+def test_faults_end_to_end_nothing_lost_nothing_doubled_order_kept(request, workdir, processes, prosody, librarians):
     server = OscarServer({DESK: DESK_PASSWORD, **AIM_PATRONS}, im_rate_scale=0.05, login_burst=200).start()
     api = FakeTwilio({ACCOUNT: TOKEN}).start()
     faults = defaultdict(int)
@@ -448,7 +448,7 @@ def test_faults_end_to_end_nothing_lost_nothing_doubled_order_kept(workdir, proc
             f"webhook retries {load.webhook_retries}, reply resends {load.reply_resends}, "
             f"lines sent again under the same id {redelivered}"
         )
-        print("\n" + summary)
+        report(request.config, summary)
         assert patron_messages > 0 and replies
         assert not lost_in, f"patron messages never reached a librarian: {lost_in[:20]}"
         assert not doubled_in, f"patron messages a librarian got more than once: {doubled_in[:20]}"

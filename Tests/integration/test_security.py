@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import RouterProcess, seed_queue_and_gateway, wait_until
+from conftest import RouterProcess, report, seed_queue_and_gateway, wait_until
 from fake_twilio import FakeTwilio
 from oscar_server import OscarServer, PatronClient
 from staffing import patron_jid, router_for, seed_desk
@@ -45,13 +45,7 @@ PATRON, PATRON_PASSWORD = "Pat Ron", "patron-secret"
 def summary(request):
     """Prints the closing line once every check in this file has run, past output capture."""
     yield
-    line = f"security checks: {TALLY['checks']}, passed: {TALLY['passed']}"
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-    if capture is not None:
-        with capture.global_and_fixture_disabled():
-            print("\n" + line)
-    else:
-        print(line)
+    report(request.config, f"security checks: {TALLY['checks']}, passed: {TALLY['passed']}")
 
 
 def check(failures: list, what: str, passed: bool, detail: str = ""):
