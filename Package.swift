@@ -13,6 +13,7 @@ import PackageDescription
 //   XMPP             XML stream parser (libxml2 push) and stanza model, no I/O
 //   XMPPComponent    the router's XEP-0114 connection to its XMPP server (SwiftNIO)
 //   DaemonSupport    config files, journald-friendly logging, sd_notify, signals
+//   TimeZoneDatabase the system's compiled tz database (TZif) without Foundation
 //   RouterService    the router: wires store, bridges and XMPP to the core rules
 //   bridges/twilio   Twilio SMS codec (TwilioGateway) and the refdesk-twilio daemon
 //   bridges/aim      OSCAR codec (OSCAR) and the refdesk-aim daemon
@@ -64,6 +65,9 @@ let package = Package(
         // I/O layers.
         .target(name: "RefdeskStore", dependencies: ["CRefdeskSQLite", logging], swiftSettings: swiftSettings),
         .target(name: "DaemonSupport", dependencies: [logging, lifecycle], swiftSettings: swiftSettings),
+        // The system's zoneinfo files (TZif, RFC 8536, and POSIX TZ footers; pure parsers, one reader):
+        // the router's time zones without Foundation, whose ICU costs ~8.5 MiB per process.
+        .target(name: "TimeZoneDatabase", swiftSettings: swiftSettings),
         // Prometheus text-format metrics and /healthz for every daemon; counts messages at the bridge socket.
         .target(
             name: "Metrics",
@@ -87,7 +91,10 @@ let package = Package(
         ),
         .target(
             name: "RouterService",
-            dependencies: ["AdminAPI", "RefdeskCore", "RefdeskStore", "BridgeProtocol", "BridgeTransport", "XMPP", "XMPPComponent", "DaemonSupport", "Metrics", logging, lifecycle] + nio,
+            dependencies: [
+                "AdminAPI", "RefdeskCore", "RefdeskStore", "BridgeProtocol", "BridgeTransport", "XMPP", "XMPPComponent", "DaemonSupport", "Metrics", "TimeZoneDatabase",
+                logging, lifecycle,
+            ] + nio,
             swiftSettings: swiftSettings
         ),
 
@@ -128,6 +135,7 @@ let package = Package(
         .testTarget(name: "OSCARTests", dependencies: ["OSCAR"], swiftSettings: swiftSettings),
         .testTarget(name: "TwilioGatewayTests", dependencies: ["TwilioGateway"], swiftSettings: swiftSettings),
         .testTarget(name: "RouterServiceTests", dependencies: ["RouterService", "XMPP"], swiftSettings: swiftSettings),
+        .testTarget(name: "TimeZoneDatabaseTests", dependencies: ["TimeZoneDatabase"], swiftSettings: swiftSettings),
         .testTarget(name: "AdminAPITests", dependencies: ["AdminAPI", logging], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPServerSupportTests",
@@ -141,12 +149,13 @@ let package = Package(
 
         // Fuzzing (Fuzz/): one libFuzzer executable per boundary decoder, all calling FuzzHarness,
         // which the regression tests replay saved inputs through. See scripts/fuzz.sh.
-        .target(name: "FuzzHarness", dependencies: ["BridgeProtocol", "XMPP", "OSCAR", "TwilioGateway", "DaemonSupport"], path: "Fuzz/FuzzHarness", swiftSettings: swiftSettings),
+        .target(name: "FuzzHarness", dependencies: ["BridgeProtocol", "XMPP", "OSCAR", "TwilioGateway", "DaemonSupport", "TimeZoneDatabase"], path: "Fuzz/FuzzHarness", swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzBridgeFrames", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzBridgeFrames", swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzXMPPStream", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzXMPPStream", swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzOSCAR", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzOSCAR", swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzTwilioWebhook", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzTwilioWebhook", swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzConfig", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzConfig", swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzTimeZone", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzTimeZone", swiftSettings: swiftSettings),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarness"], swiftSettings: swiftSettings),
     ]
 )

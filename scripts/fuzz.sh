@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET="${1:-30}"
-TARGETS=(FuzzBridgeFrames FuzzXMPPStream FuzzOSCAR FuzzTwilioWebhook FuzzConfig)
+TARGETS=(FuzzBridgeFrames FuzzXMPPStream FuzzOSCAR FuzzTwilioWebhook FuzzConfig FuzzTimeZone)
 SCRATCH=.build-fuzz
 WORK="$SCRATCH/fuzz-work"
 mkdir -p "$SCRATCH"

@@ -1,6 +1,7 @@
 import BridgeProtocol
 import DaemonSupport
 import OSCAR
+import TimeZoneDatabase
 import TwilioGateway
 import XMPP
 
@@ -39,7 +40,7 @@ public enum FuzzOutcome: Sendable, Equatable, CustomStringConvertible {
 public enum FuzzHarness {
     /// The names of the fuzz targets, which are also the folder names under `Fuzz/corpus/` and
     /// `Fuzz/regressions/`.
-    public static let targetNames = ["FuzzBridgeFrames", "FuzzXMPPStream", "FuzzOSCAR", "FuzzTwilioWebhook", "FuzzConfig"]
+    public static let targetNames = ["FuzzBridgeFrames", "FuzzXMPPStream", "FuzzOSCAR", "FuzzTwilioWebhook", "FuzzConfig", "FuzzTimeZone"]
 
     /// Runs the entry point of the target called `name`; nil for an unknown name.
     public static func run(target name: String, _ data: [UInt8]) -> FuzzOutcome? {
@@ -49,6 +50,7 @@ public enum FuzzHarness {
         case "FuzzOSCAR": return oscar(data)
         case "FuzzTwilioWebhook": return twilioWebhook(data)
         case "FuzzConfig": return config(data)
+        case "FuzzTimeZone": return timeZone(data)
         default: return nil
         }
     }
@@ -248,5 +250,48 @@ public enum FuzzHarness {
         }
         _ = document.value(at: "bridge.socket")
         return .value("configuration read")
+    }
+
+    // MARK: Time zones
+
+    /// Parses bytes as a TZif file and, separately, as a POSIX TZ string, then evaluates whatever
+    /// parsed at instants across its whole range: both transition lists and footers must answer
+    /// for every `Int64`. A TZ rule repeats every 400 years and has at most two offsets.
+    public static func timeZone(_ data: [UInt8]) -> FuzzOutcome {
+        var results: [String] = []
+        var refusals: [String] = []
+        do {
+            let rules = try ZoneRules(parsing: data)
+            var instants: [Int64] = [.min, .min + 1, -1, 0, 1, .max - 1, .max]
+            instants += stride(from: Int64(-2_208_988_800), through: 4_102_444_800, by: 7_776_000)
+            let offsets = instants.map { rules.offset(atUnixTime: $0) }
+            results.append("TZif with \(rules), \(Set(offsets).count) offsets seen")
+        } catch {
+            refusals.append(error.message)
+        }
+        let text = String(decoding: data.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        do {
+            let rule = try POSIXTimeZoneRule(parsing: text)
+            if let broken = checkPOSIXRule(rule) { return .invariantBroken("TZ string \"\(text)\": \(broken)") }
+            results.append("TZ string")
+        } catch {
+            refusals.append(error.message)
+        }
+        return results.isEmpty ? .refused(refusals.joined(separator: "; ")) : .value(results.joined(separator: "; "))
+    }
+
+    /// Checks a POSIX TZ rule's invariants at instants across two centuries and at the ends of `Int64`.
+    static func checkPOSIXRule(_ rule: POSIXTimeZoneRule) -> String? {
+        let cycle: Int64 = 146_097 * 86_400
+        var seen: Set<Int64> = [rule.offset(atUnixTime: .min), rule.offset(atUnixTime: .max)]
+        for instant in stride(from: Int64(-2_208_988_800), through: 4_102_444_800, by: 86_400 * 17 + 3_601) {
+            let offset = rule.offset(atUnixTime: instant)
+            seen.insert(offset)
+            guard rule.offset(atUnixTime: instant + cycle) == offset, rule.offset(atUnixTime: instant - cycle) == offset else {
+                return "the offset at \(instant) differs 400 years later or earlier"
+            }
+        }
+        guard seen.count <= 2 else { return "more than two offsets: \(seen.sorted())" }
+        return nil
     }
 }

@@ -75,6 +75,7 @@ struct FuzzRegressionTests {
         ("FuzzOSCAR", [0x00, 0x2A, 0x09, 0x00, 0x01, 0xFF, 0xFF]),
         ("FuzzTwilioWebhook", [0x00, 0x25, 0xFF, 0x3D, 0x25]),
         ("FuzzConfig", [0xC3, 0x28, 0x3D, 0x00]),
+        ("FuzzTimeZone", Array("TZif2".utf8) + [0xFF, 0xFF, 0xFF, 0xFF]),
     ])
     func hostileShape(target: String, bytes: [UInt8]) throws {
         let outcome = try #require(FuzzHarness.run(target: target, bytes))
