@@ -9,6 +9,7 @@ is asserted: the figures are for reading next to the targets in docs/performance
     REFDESK_BIN=<release bin dir> bench/run.py --quick    a short profile for CI (make bench-quick)
 """
 import argparse
+import json
 import os
 import platform
 import selectors
@@ -250,6 +251,33 @@ class RawBridge:
         self.buffer = self.buffer[offset:]
 
 
+def post_webhooks(url: str, rate: float, duration: float, tag: str, first_sid: int, patrons: int):
+    """Posts signed webhooks `p2l TAG i` at `rate` for `duration` s with 32 client threads (see --post-webhooks); prints
+    one JSON object: when each was due to go ("sent") and when a thread took it ("queued"), both CLOCK_MONOTONIC so the
+    parent can compare them with its own arrival times, and the failures."""
+    validator = RequestValidator(TOKEN)
+    requests = []
+    for i in range(max(1, int(rate * duration))):
+        params = sms(first_sid + i + 1, f"+1555200{i % patrons:04d}", f"p2l {tag} {i}")
+        signature = validator.compute_signature(f"{PUBLIC}/sms", params)
+        requests.append(urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(), method="POST",
+                                               headers={"X-Twilio-Signature": signature,
+                                                        "Content-Type": "application/x-www-form-urlencoded"}))
+    failures, queued = [], {}
+
+    def post(i):
+        queued[i] = time.monotonic()
+        try:
+            with urllib.request.urlopen(requests[i], timeout=30) as response:
+                response.read()
+        except Exception as error:  # counted, not fatal: the table says how many got through
+            failures.append(f"{type(error).__name__}: {error}")
+
+    with ThreadPoolExecutor(32) as pool:
+        sent = paced(rate, duration, lambda i: pool.submit(post, i))
+    print(json.dumps({"sent": sent, "queued": queued, "failures": failures}))
+
+
 def raw_bridges(socket_path: str, specs: str, count: int, patrons: int, prefix: str, offset: int):
     """Runs several raw bridges in this process (see --raw-bridges): connects them all, waits until each is welcomed,
     prints `ready`, waits for `go` on stdin, then sends; prints `start end acked` (CLOCK_MONOTONIC, so the parent can
@@ -438,63 +466,51 @@ class Bench:
         for i in range(patrons):  # open the conversations first: the runs measure steady state
             twilio.post("sms", sms(900000 + i, f"+1555200{i:04d}", f"hello {i}"))
         wait_until(lambda: all(f"hello {i}" in alice.arrivals for i in range(patrons)), 30, "the openers")
-        validator = RequestValidator(TOKEN)
         url = f"http://127.0.0.1:{twilio.port}/refdesk/sms"
-        pool = ThreadPoolExecutor(32)
         sid = [1]
 
         def run(tag: str, rate: float, duration: float):
-            """Posts signed webhooks at `rate` for `duration` s; returns (sent, latencies by message, client queue
-            delays, failures). The client queue delay is how long a paced request waited for a free client thread:
-            when it grows, the harness, not refdesk, is the limit."""
-            requests = []
-            for i in range(int(rate * duration)):
-                sid[0] += 1
-                params = sms(sid[0], f"+1555200{i % patrons:04d}", f"p2l {tag} {i}")
-                signature = validator.compute_signature(f"{PUBLIC}/sms", params)
-                requests.append(urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(), method="POST",
-                                                       headers={"X-Twilio-Signature": signature,
-                                                                "Content-Type": "application/x-www-form-urlencoded"}))
-            failures, queued = [], {}
-
-            def post(i):
-                queued[i] = time.monotonic()
-                try:
-                    with urllib.request.urlopen(requests[i], timeout=30) as response:
-                        response.read()
-                except Exception as error:  # counted, not fatal: the table says how many got through
-                    failures.append(error)
-
-            sent = paced(rate, duration, lambda i: pool.submit(post, i))
+            """Posts signed webhooks at `rate` for `duration` s from a worker process (see --post-webhooks), so the
+            posting threads do not hold up the librarian's client in this process; returns (sent, latencies by
+            message, client queue delays, failures). The client queue delay is how long a paced request waited for
+            a free client thread: when it grows, the harness, not refdesk, is the limit."""
+            count = max(1, int(rate * duration))
+            worker = subprocess.run(
+                [sys.executable, __file__, "--post-webhooks", url, str(rate), str(duration), tag, str(sid[0]), str(patrons)],
+                capture_output=True, text=True, timeout=duration * 4 + 120)
+            sid[0] += count
+            if worker.returncode != 0:
+                raise RuntimeError(f"the webhook poster failed: {worker.stderr.strip()[-500:]}")
+            posted = json.loads(worker.stdout)
+            sent = {int(i): t for i, t in posted["sent"].items()}
+            queued = {int(i): t for i, t in posted["queued"].items()}
+            failures = posted["failures"]
             latencies(sent, alice.arrivals, lambda i: f"p2l {tag} {i}", 10 + duration / 2)
             by_message = {i: alice.arrivals[f"p2l {tag} {i}"] - t for i, t in sent.items() if f"p2l {tag} {i}" in alice.arrivals}
             delays = [queued[i] - t for i, t in sent.items() if i in queued]
             return sent, by_message, delays, failures
 
-        try:
-            for rate in ((50, 200) if self.quick else (50, 200, 1000)):
-                duration = 3 if self.quick else 10
-                sent, by_message, delays, failures = run(str(rate), rate, duration)
-                values = list(by_message.values())
-                got = len(values)
-                achieved = got / max(max((alice.arrivals[f"p2l {rate} {i}"] for i in by_message), default=0)
-                                     - min(sent.values()), 1e-9)
-                p99 = percentile(values, 0.99)
-                self.row("patron → librarian", f"SMS webhook → XMPP client, {rate}/s offered: p50/p99/p999",
-                         f"{ms(percentile(values, .5))}/{ms(p99)}/{ms(percentile(values, .999))} ms",
-                         "p99 ≤ floor p99 + 2 ms" if rate == 200 else "")
-                self.row("patron → librarian", f"  {rate}/s: delivered / achieved rate / p99 vs floor p99",
-                         f"{got}/{len(sent)}, {achieved:,.0f}/s, ×{p99 / self.floor_p99:.1f} "
-                         f"({(p99 - self.floor_p99) * 1000:+.2f} ms)")
-                if failures:
-                    self.note(f"{len(failures)} webhook POSTs failed at {rate}/s (first: {failures[0]})")
-            self.sustained("patron → librarian", run)
-        finally:
-            pool.shutdown()
+        for rate in ((50, 200) if self.quick else (50, 200, 1000)):
+            duration = 3 if self.quick else 10
+            sent, by_message, delays, failures = run(str(rate), rate, duration)
+            values = list(by_message.values())
+            got = len(values)
+            achieved = got / max(max((alice.arrivals[f"p2l {rate} {i}"] for i in by_message), default=0)
+                                 - min(sent.values()), 1e-9)
+            p99 = percentile(values, 0.99)
+            self.row("patron → librarian", f"SMS webhook → XMPP client, {rate}/s offered: p50/p99/p999",
+                     f"{ms(percentile(values, .5))}/{ms(p99)}/{ms(percentile(values, .999))} ms",
+                     "p99 ≤ floor p99 + 2 ms" if rate == 200 else "")
+            self.row("patron → librarian", f"  {rate}/s: delivered / achieved rate / p99 vs floor p99",
+                     f"{got}/{len(sent)}, {achieved:,.0f}/s, ×{p99 / self.floor_p99:.1f} "
+                     f"({(p99 - self.floor_p99) * 1000:+.2f} ms)")
+            if failures:
+                self.note(f"{len(failures)} webhook POSTs failed at {rate}/s (first: {failures[0]})")
+        self.sustained("patron → librarian", run)
 
     def sustained(self, section, run):
         """The highest offered rate that holds: coarse probes upwards (stopping at the first that fails), then, in the
-        full profile, one 60 s run at the best. A run holds when every message arrived, the achieved rate is at
+        full profile, 60 s runs from the best probe downwards until one holds. A run holds when every message arrived, the achieved rate is at
         least 95 % of the offered one, and the latency does not run away: p99 of the messages sent in the last
         window ≤ 2 × p99 of the first window + 5 ms (window = 10 s, or a third of a shorter run)."""
         probe = 10 if self.quick else 15
@@ -515,23 +531,30 @@ class Bench:
                       f"{ms(p99_first)}/{ms(p99_last)} ms, client queue p99 {ms(percentile(delays, 0.99))} ms")
             return holds, detail
 
-        best = None
+        held = []
         for rate in rates:
             holds, detail = judge(f"probe{rate}", rate, probe)
             self.row(section, f"  sustained probe, {rate}/s for {probe} s", f"{'holds' if holds else 'fails'}: {detail}")
             if not holds:
                 break
-            best = rate
+            held.append(rate)
             time.sleep(2)  # let the daemons settle between probes
-        if best is None:
+        if not held:
             self.row(section, "highest rate sustained", f"below {rates[0]}/s", "")
             return
         if self.quick:
-            self.row(section, f"highest rate sustained for {probe} s (quick: probes only)", f"{best}/s"
-                     + (" (the highest probed)" if best == rates[-1] else ""))
+            self.row(section, f"highest rate sustained for {probe} s (quick: probes only)", f"{held[-1]}/s"
+                     + (" (the highest probed)" if held[-1] == rates[-1] else ""))
             return
-        holds, detail = judge(f"confirm{best}", best, 60)
-        self.row(section, f"highest rate sustained for 60 s: {best}/s", f"{'holds' if holds else 'fails'}: {detail}")
+        # 60 s at the best probe; when the latency runs away over the longer run, step down through the probes that held.
+        for rate in reversed(held):
+            time.sleep(5)  # let the backlog of a failed run drain
+            holds, detail = judge(f"confirm{rate}", rate, 60)
+            self.row(section, f"{'highest rate sustained' if holds else 'tried'} for 60 s: {rate}/s",
+                     f"{'holds' if holds else 'fails'}: {detail}")
+            if holds:
+                return
+        self.row(section, "highest rate sustained for 60 s", f"below {held[0]}/s")
 
     def librarian_to_patron(self, prosody, api, alice, twilio):
         # The router cuts off a conversation with more than 20 messages in 10 s from both sides (a bot loop), so
@@ -557,7 +580,7 @@ class Bench:
         # Let a backlog drain (bounded) so it does not load the measurements that follow.
         total = sum(int(rate * seconds[rate]) for rate in rates)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and sum(1 for body in api.arrivals if body.startswith("l2p ")) < total:
+        while time.monotonic() < deadline and sum(1 for body in list(api.arrivals) if body.startswith("l2p ")) < total:
             time.sleep(0.2)
 
     def aim_round_trip(self, server, prosody, alice):
@@ -606,7 +629,7 @@ class Bench:
         for mark in marks:
             count = mark - done
             elapsed_rate, _ = run_raw_bridges(router.socket, [("test", 3)], count, count, f"open{mark}-", offset=done)
-            wait_until(lambda: sum(1 for b in alice.arrivals if b.startswith(f"bench open{mark}-")) >= count, 120,
+            wait_until(lambda: sum(1 for b in list(alice.arrivals) if b.startswith(f"bench open{mark}-")) >= count, 120,
                        f"{count} new conversations at the librarian")
             done = mark
             time.sleep(1)
@@ -790,6 +813,10 @@ class Bench:
 
 
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--post-webhooks":
+        url, rate, duration, tag, first_sid, patrons = sys.argv[2:8]
+        post_webhooks(url, float(rate), float(duration), tag, int(first_sid), int(patrons))
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "--raw-bridges":
         socket_path, specs, count, patrons, prefix, offset = sys.argv[2:8]
         raw_bridges(socket_path, specs, int(count), int(patrons), prefix, int(offset))

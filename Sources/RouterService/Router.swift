@@ -39,7 +39,9 @@ public actor Router {
     let stanzaIDPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     var stanzaCounter: UInt64 = 0
     /// The conversations (and their recent lines) as last saved, so a commit writes only those that changed.
+    /// Kept without their pending messages: holding those arrays here would make every append to one copy it whole.
     private var savedConversations: [ConversationID: Conversation] = [:]
+    private var savedPending: [ConversationID: PendingMark] = [:]
     private var savedRecentLines: [ConversationID: [TranscriptLine]] = [:]
     private var ingestBusy = false
     private var ingestWaiters: [CheckedContinuation<Void, Never>] = []
@@ -118,9 +120,27 @@ public actor Router {
     /// Records the switchboard's current state as saved. `except` names conversations whose saved form is outdated
     /// (pending messages kept inside the conversation's state, as before they had rows): the next commit rewrites them.
     private func markStateSaved(except outdated: Set<ConversationID> = []) {
-        savedConversations = switchboard.openConversationsByID
+        savedConversations = [:]
+        savedPending = [:]
         savedRecentLines = switchboard.recentLinesByConversation
-        for id in outdated { savedConversations[id] = nil }
+        for (id, conversation) in switchboard.openConversationsByID where !outdated.contains(id) {
+            savedConversations[id] = conversation.withoutPending
+            savedPending[id] = PendingMark(conversation.pending)
+        }
+    }
+
+    /// Records what a commit wrote as saved.
+    private func markSaved(_ written: WrittenState) {
+        for entry in written.conversations {
+            savedConversations[entry.id] = entry.conversation
+            savedPending[entry.id] = entry.pending
+            savedRecentLines[entry.id] = entry.recentLines
+        }
+        for id in written.closed {
+            savedConversations[id] = nil
+            savedPending[id] = nil
+            savedRecentLines[id] = nil
+        }
     }
 
     /// Finishes queued database work and closes the database.
@@ -263,13 +283,13 @@ public actor Router {
 
     /// Makes `changes` durable, then carries out what they ask of the world.
     func commit(_ changes: StoreChanges) async throws {
-        let state = try changedState()
+        let (state, written) = try changedState()
         let rows = changes
         do {
             try await database.write { connection in
                 try rows.apply(to: connection, state: state)
             }
-            markStateSaved()
+            markSaved(written)
         } catch {
             logger.critical("cannot save state; stopping so a restart reloads it from the database", metadata: ["error": "\(error)"])
             storageFailure = error
@@ -289,22 +309,26 @@ public actor Router {
     }
 
     /// The switchboard's state to save: the small global part always, and only the open conversations that changed
-    /// (or closed) since the last save, so a commit's cost follows what changed, not how many chats are open.
-    private func changedState() throws -> StateRows {
+    /// (or closed) since the last save, so a commit's cost follows what changed, not how many chats are open; with
+    /// what it writes, to be recorded as saved once the commit holds.
+    private func changedState() throws -> (StateRows, WrittenState) {
         let encoder = JSONEncoder()
         let current = switchboard.openConversationsByID
         let recent = switchboard.recentLinesByConversation
         var rows = StateRows(global: Array(try encoder.encode(switchboard.globalSnapshot)))
-        for (id, conversation) in current where savedConversations[id] != conversation || savedRecentLines[id] != recent[id] {
+        var written = WrittenState()
+        for (id, conversation) in current {
+            let withoutPending = conversation.withoutPending
+            let pending = PendingMark(conversation.pending)
+            let savedMark = savedPending[id]
+            guard savedConversations[id] != withoutPending || savedMark != pending || savedRecentLines[id] != recent[id] else { continue }
             let key = Int64(id.rawValue)
-            var withoutPending = conversation
-            withoutPending.pending = []
-            let saved = PersistedConversation(conversation: withoutPending, recentLines: recent[id] ?? [])
-            rows.conversations.append((key, Array(try encoder.encode(saved))))
-            // Pending messages only grow until the list is replaced: write the new ones, or all after a replacement.
-            let savedPending = savedConversations[id]?.pending ?? []
-            var first = savedPending.count
-            if !conversation.pending.starts(with: savedPending) {
+            let lines = recent[id] ?? []
+            rows.conversations.append((key, Array(try encoder.encode(PersistedConversation(conversation: withoutPending, recentLines: lines)))))
+            // Pending messages only grow, one at a time, until the list is replaced (answered, transferred): write the
+            // new ones, or all of them after a replacement.
+            var first = savedMark?.count ?? 0
+            if let savedMark, !savedMark.isPrefix(of: conversation.pending) {
                 rows.pendingResets.append(key)
                 first = 0
             }
@@ -312,11 +336,13 @@ public actor Router {
                 let message = conversation.pending[position]
                 rows.pendingRows.append((key, PendingRow(position: Int64(position), body: message.text, receivedAt: message.receivedAt.millisecondsSinceEpoch)))
             }
+            written.conversations.append(.init(id: id, conversation: withoutPending, pending: pending, recentLines: lines))
         }
         for id in savedConversations.keys where current[id] == nil {
             rows.closed.append(Int64(id.rawValue))
+            written.closed.append(id)
         }
-        return rows
+        return (rows, written)
     }
 
     /// Turns the switchboard's actions into rows to commit and effects to carry out after the commit.

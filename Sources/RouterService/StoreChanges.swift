@@ -110,6 +110,47 @@ struct StateRows: Sendable {
     var closed: [Int64] = []
 }
 
+/// What the database holds of an open conversation's pending messages: how many, and the last. Pending messages only
+/// grow by appending until the list is replaced, so these two tell whether the current list extends the saved one,
+/// without keeping (and so sharing, and so copying on every append) the saved list itself.
+struct PendingMark: Equatable, Sendable {
+    var count: Int
+    var last: PendingMessage?
+
+    init(_ pending: [PendingMessage]) {
+        count = pending.count
+        last = pending.last
+    }
+
+    /// Whether `pending` is the saved list with messages appended.
+    func isPrefix(of pending: [PendingMessage]) -> Bool {
+        pending.count >= count && (count == 0 || pending[count - 1] == last)
+    }
+}
+
+/// The open conversations a commit writes (without pending messages) and those it closes: recorded as saved once
+/// the commit holds.
+struct WrittenState: Sendable {
+    struct Entry: Sendable {
+        var id: ConversationID
+        var conversation: Conversation
+        var pending: PendingMark
+        var recentLines: [TranscriptLine]
+    }
+
+    var conversations: [Entry] = []
+    var closed: [ConversationID] = []
+}
+
+extension Conversation {
+    /// The conversation as `switchboard_conversations` keeps it: pending messages are rows of their own.
+    var withoutPending: Conversation {
+        var copy = self
+        copy.pending = []
+        return copy
+    }
+}
+
 /// One open conversation as saved: its rules state and the recent lines a hand-over shows. Its pending messages
 /// are rows of their own (`switchboard_pending`), so `conversation.pending` is saved empty; a conversation saved
 /// before those rows existed still carries them here.

@@ -41,6 +41,10 @@ extension Switchboard {
             open = started
         }
         guard var conversation = open else { return actions }
+        // Drop the other references to the conversation's arrays first, so the pending list grows in place: a chat
+        // nobody answers can collect thousands of lines, and copying them for each new one would cost O(lines).
+        open = nil
+        conversations[conversation.id] = nil
         actions += transcript(conversation, .patron, message.body, at: at)
         actions += relay(message.body, receivedAt: at, in: &conversation)
         save(conversation)
