@@ -67,7 +67,7 @@ struct DatabaseExecutorTests {
 
         // The gate write holds the database thread until the others are queued, so they form one group.
         async let gate: Void = executor.write { connection in
-            let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
             while executor.pendingWorkCount < queuedBehindGate && ContinuousClock.now < deadline {
                 usleep(1000)
             }
@@ -156,7 +156,7 @@ struct DatabaseExecutorTests {
         let closing = Flag()
         // The gate holds the database thread until close() is about to be called with five writes queued.
         async let gate: Void = executor.write { connection in
-            let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
             while !closing.isSet && ContinuousClock.now < deadline { usleep(1000) }
             usleep(20_000)
             try connection.run("INSERT INTO rows (label) VALUES ('gate')")

@@ -39,7 +39,7 @@ func fileBytes(_ path: String) throws -> Data {
 }
 
 /// Polls `condition` until it holds, failing after `timeout` so a broken test cannot hang.
-func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws -> Bool {
+func eventually(timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws -> Bool {
     let clock = ContinuousClock()
     let deadline = clock.now.advanced(by: timeout)
     while !condition() {

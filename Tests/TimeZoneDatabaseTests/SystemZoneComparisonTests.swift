@@ -8,7 +8,10 @@ import Testing
 /// Foundation's `TimeZone` (ICU) gives, from 1900 to 2100: regularly spaced instants, one second
 /// either side of each of the zone's transitions, and either side of each daylight-saving switch
 /// after 2037, where the answer comes from the file's footer rule.
-@Suite("The system's zones agree with Foundation")
+///
+/// Serialized: the comparisons are seconds of synchronous work, and run side by side they would
+/// take every thread of the shared pool from the other suites' time-bounded tests.
+@Suite("The system's zones agree with Foundation", .serialized)
 struct SystemZoneComparisonTests {
     static let zoneinfo = "/usr/share/zoneinfo"
     static let directory = ZoneinfoDirectory(path: zoneinfo)

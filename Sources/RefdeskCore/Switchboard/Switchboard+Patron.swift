@@ -29,7 +29,7 @@ extension Switchboard {
         // waits behind them, so the librarian reads them in the order the patron sent them.
         let target = open.flatMap { directory.queues[$0.queue] } ?? queue
         if !debouncer.isReportedOnline(target.name) {
-            let waitingBehind = inbox.contains { $0.patron == patron && $0.queue == target.name }
+            let waitingBehind = inboxPatrons[target.name]?.contains(patron) == true
             if waitingBehind || (open?.state != .ongoing && !queueIsAvailable(target.name, at: at)) {
                 return actions + storeOffline(message, patron: patron, queue: target)
             }
@@ -87,6 +87,7 @@ extension Switchboard {
         )
         nextOfflineMessageID += 1
         inbox.append(entry)
+        inboxPatrons[entry.queue, default: []].insert(entry.patron)
         var actions: [Action] = [.storeOffline(entry)]
         if autoReplied[queue.name, default: []].insert(patron).inserted, let reply = queue.offlineReply, !reply.isEmpty {
             actions.append(.sendToPatron(patron, conversation: nil, text: offlineReply(reply, of: queue.name, at: message.receivedAt)))

@@ -35,6 +35,7 @@ extension Switchboard {
     mutating func deliverInbox(of queue: QueueName, at time: Timestamp) -> [Action] {
         let entries = inbox.filter { $0.queue == queue }.sorted { ($0.sentAt, $0.id) < ($1.sentAt, $1.id) }
         inbox.removeAll { $0.queue == queue }
+        inboxPatrons[queue] = nil
         var actions: [Action] = []
         for entry in entries {
             let (open, ended) = continuingConversation(for: entry.patron, at: time)

@@ -26,6 +26,9 @@ public struct Switchboard: Sendable {
     var debouncer: QueuePresenceDebouncer
     var conversations: [ConversationID: Conversation] = [:]
     var inbox: [OfflineMessage]
+    /// Who has messages waiting in the inbox, by queue: a new message from them waits behind those (see
+    /// `handlePatronMessage`), found without walking the whole inbox.
+    var inboxPatrons: [QueueName: Set<PatronID>] = [:]
     var autoReplied: [QueueName: Set<PatronID>] = [:]
     var lastTieWinner: [QueueName: OperatorName]
     var muted: [PatronID: Timestamp] = [:]
@@ -69,6 +72,7 @@ public struct Switchboard: Sendable {
             openByPatron[conversation.patron] = conversation.id
         }
         inbox = snapshot.offlineInbox.sorted { $0.id < $1.id }
+        for entry in inbox { inboxPatrons[entry.queue, default: []].insert(entry.patron) }
         for entry in snapshot.autoReplied { autoReplied[entry.queue, default: []].insert(entry.patron) }
         lastTieWinner = snapshot.lastTieWinner
         for mute in snapshot.muted { muted[mute.patron] = mute.until }
