@@ -60,24 +60,10 @@ struct DeliveryReceipts: Sendable {
         if awaiting.updateValue(Pending(element: element, recipient: recipient, sentAt: time), forKey: id) == nil {
             sendOrder.append(id)
         }
-        while awaiting.count > limit, let id = popOldest() { awaiting[id] = nil }
+        while awaiting.count > limit, let id = peekOldest() { awaiting[id] = nil }
     }
 
-    /// The oldest id still waiting, removed from the order (not from `awaiting`); nil when none waits.
-    private mutating func popOldest() -> String? {
-        while oldest < sendOrder.count {
-            let id = sendOrder[oldest]
-            oldest += 1
-            if awaiting[id] != nil {
-                compactOrder()
-                return id
-            }
-        }
-        compactOrder()
-        return nil
-    }
-
-    /// The id of the oldest line still waiting, left in place.
+    /// The id of the oldest line still waiting (skipping those confirmed meanwhile), left in place.
     private mutating func peekOldest() -> String? {
         while oldest < sendOrder.count, awaiting[sendOrder[oldest]] == nil { oldest += 1 }
         compactOrder()

@@ -113,19 +113,17 @@ public actor Router {
             ]
         )
         let router = Router(switchboard: switchboard, database: database, gateways: loaded.gateways, logger: logger, now: now)
-        await router.markStateSaved(except: savedWithInlinePending)
+        await router.markStateSaved(withoutPendingRows: savedWithInlinePending)
         return router
     }
 
-    /// Records the switchboard's current state as saved. `except` names conversations whose saved form is outdated
-    /// (pending messages kept inside the conversation's state, as before they had rows): the next commit rewrites them.
-    private func markStateSaved(except outdated: Set<ConversationID> = []) {
-        savedConversations = [:]
-        savedPending = [:]
+    /// Records the restored state as saved. `withoutPendingRows` names conversations saved before pending messages
+    /// had rows of their own: recorded as having none, so the next commit writes theirs.
+    private func markStateSaved(withoutPendingRows: Set<ConversationID>) {
         savedRecentLines = switchboard.recentLinesByConversation
-        for (id, conversation) in switchboard.openConversationsByID where !outdated.contains(id) {
+        for (id, conversation) in switchboard.openConversationsByID {
             savedConversations[id] = conversation.withoutPending
-            savedPending[id] = PendingMark(conversation.pending)
+            savedPending[id] = PendingMark(withoutPendingRows.contains(id) ? [] : conversation.pending)
         }
     }
 

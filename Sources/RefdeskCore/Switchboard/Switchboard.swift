@@ -161,7 +161,6 @@ public struct Switchboard: Sendable {
             }
         case .configure(let change, let at):
             actions = handleConfigurationChange(change, at: at)
-            offerBases = [:]
         case .tick(let at):
             actions = expireAutoLogouts(at: at)
             pingPong.prune(at: at)

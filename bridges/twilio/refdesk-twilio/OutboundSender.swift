@@ -70,7 +70,7 @@ struct OutboundSender: Service {
 
     /// One patron's next message, with what it is sent through.
     struct Lane: Sendable {
-        /// The sending number (or messaging service) and the patron: at most one send per key at a time.
+        /// The gateway and the patron: only their oldest queued message goes, and one at a time.
         var key: String
         /// What `SendPacer` spaces sends by: the sending number, or the messaging service.
         var sendingKey: String
@@ -87,7 +87,8 @@ struct OutboundSender: Service {
         var lanes: [Lane] = []
         for record in queued {
             // Only the oldest queued message per patron and gateway may go.
-            guard seenRecipients.insert("\(record.gatewayID) \(record.recipient)").inserted else { continue }
+            let key = "\(record.gatewayID) \(record.recipient)"
+            guard seenRecipients.insert(key).inserted else { continue }
             guard record.nextAttemptAt <= now else { continue }
             guard let gateway = bridge.directory.gateway(id: UInt64(bitPattern: record.gatewayID)) else {
                 let reason = "Not sent: the SMS gateway for this conversation is removed or not working; an administrator must check it."
@@ -95,7 +96,7 @@ struct OutboundSender: Service {
                 continue
             }
             let sendingKey = gateway.secret.messagingServiceSid ?? gateway.number.value
-            lanes.append(Lane(key: "\(sendingKey) \(record.recipient)", sendingKey: sendingKey, gateway: gateway, message: record))
+            lanes.append(Lane(key: key, sendingKey: sendingKey, gateway: gateway, message: record))
         }
         return activeLanes.withLockedValue { active in
             lanes.filter { active.insert($0.key).inserted }
