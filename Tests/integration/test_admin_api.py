@@ -308,6 +308,7 @@ def test_chat_history_filters_by_queue_state_and_date(workdir, processes, certif
             (3, 'kids', 'reader@aol.com', 'new', NULL, {may1 + 2 * day}, NULL, NULL);
     """)
     router.start()
+    wait_until(lambda: "admin API listening" in router.log_text(), 10, "the admin API to listen")
     admin = Admin(f"https://localhost:{port}", certificate[0])
     admin.login()
     everything = admin.get("/chats").json()
