@@ -352,7 +352,7 @@ public actor Router {
                 changes.stanzas += queuePresence(queue, online: online)
             case .setGatewayOnline(let id, let online):
                 changes.gatewayOnline.append((id, online))
-            case .sendToPatron(let patron, let conversation, let text):
+            case .sendToPatron(let patron, let conversation, let text, _):
                 guard let gateway = gateways[patron.gatewayID] else {
                     changes.log.append(.init(level: .warning, message: "reply for a removed gateway dropped", metadata: ["gateway": "\(patron.gatewayID)"]))
                     continue
@@ -378,9 +378,9 @@ public actor Router {
                 changes.transcripts.append(StateMapping.transcript(line, conversation: conversation))
             case .offerToOperator(_, let jid, let conversation, _, let messages):
                 for text in messages { changes.stanzas += operatorMessage(to: jid, conversation: conversation, text: text) }
-            case .sendToOperator(let jid, let conversation, let text):
+            case .sendToOperator(let jid, let conversation, _, let text):
                 changes.stanzas += operatorMessage(to: jid, conversation: conversation, text: text)
-            case .notifyOperator(let jid, let conversation, let text):
+            case .notifyOperator(let jid, let conversation, _, let text):
                 changes.stanzas += operatorMessage(to: jid, conversation: conversation, text: text)
             case .configurationRefused(_, let reason):
                 changes.log.append(.init(level: .warning, message: "configuration change refused", metadata: ["reason": "\(reason)"]))
