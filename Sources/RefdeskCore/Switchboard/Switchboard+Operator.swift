@@ -63,4 +63,19 @@ extension Switchboard {
             + transcript(taken, .operator(name), text, at: at)
             + others.map { .notifyOperator(jid: $0.jid, conversation: taken.id, patron: taken.patron, text: "\(name) took this chat") }
     }
+
+    /// Tells a reply's writer, in the patron's window, that it did not reach the patron and why. A writer who is
+    /// not connected any more cannot be told; the failure stays in the delivery reports.
+    func tellWriter(_ failure: ReplyFailure) -> [Action] {
+        guard let writer = directory.operators[failure.author], let jid = presence.resourceForOwnedChat(among: writer.staffingJIDs) else {
+            return [.dropped(reason: "reply to \(failure.patron) failed (\(failure.reason)); \(failure.author) is not connected to be told")]
+        }
+        return [.notifyOperator(jid: jid, conversation: failure.conversation, patron: failure.patron, text: Self.failureNotice(failure))]
+    }
+
+    /// What a librarian reads when a reply did not reach the patron: which reply, and why.
+    static func failureNotice(_ failure: ReplyFailure) -> String {
+        let excerpt = failure.text.count > 60 ? String(failure.text.prefix(60)) + "…" : failure.text
+        return "Your reply \u{201C}\(excerpt)\u{201D} did not reach the patron. \(failure.reason)"
+    }
 }

@@ -10,7 +10,42 @@ public enum RouterSchema {
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "initial router schema", sql: version1),
         Migration(version: 2, name: "pending messages of open conversations as rows", sql: version2),
+        Migration(version: 3, name: "lines to librarians kept until delivered; replies kept until reported", sql: version3),
     ]
+
+    /// Lines to librarians are made durable in the same commit as the decision that sends them, and kept until
+    /// their librarian has them: until a delivery receipt comes for clients that answer receipts (listed in
+    /// `receipt_clients`), until written to the XMPP server for the others. A restart, or a lost link, sends
+    /// what is left again under the same id. `librarian_replies` remembers who wrote each reply to a patron, so
+    /// a failure the network reports later (minutes or hours on) reaches its writer; rows go after three days.
+    static let version3 = """
+        CREATE TABLE librarian_outbox (
+            seq        INTEGER PRIMARY KEY,
+            id         TEXT NOT NULL UNIQUE,
+            recipient  TEXT NOT NULL,
+            to_jid     TEXT NOT NULL,
+            from_jid   TEXT NOT NULL,
+            body       TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX librarian_outbox_by_recipient ON librarian_outbox(recipient, seq);
+
+        CREATE TABLE receipt_clients (
+            jid   TEXT PRIMARY KEY,
+            since INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE librarian_replies (
+            message_id      TEXT PRIMARY KEY,
+            conversation_id INTEGER,
+            gateway_id      INTEGER NOT NULL,
+            patron          TEXT NOT NULL,
+            operator        TEXT NOT NULL,
+            body            TEXT NOT NULL,
+            created_at      INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX librarian_replies_by_age ON librarian_replies(created_at);
+        """
 
     /// A conversation nobody has answered yet keeps every patron message for operators offered it later. Kept in
     /// its own rows, appended as they come, so a message to a long unanswered chat costs one insert instead of
