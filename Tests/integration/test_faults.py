@@ -23,6 +23,7 @@ Where the outside protocols cannot promise more, the load respects what a real p
 `REFDESK_FAULTS=long` runs three rounds of faults with more patrons; the default is one quick round.
 """
 import os
+import random
 import re
 import threading
 import time
@@ -44,8 +45,8 @@ DESK, DESK_PASSWORD = "Ref Desk", "desk-secret"
 PATRON_INTERVAL = 1.0    # seconds between one patron's messages (the bot-loop guard allows 10 turns in 10 s)
 REPLY_EVERY = 3          # the librarian answers every third message of a patron
 RESEND_AFTER = 3.0       # a librarian's client sends a reply again when no receipt came within this
-LINE_TOKEN = re.compile(r"\b([sa]\d+-\d+)\b")
-REPLY = re.compile(r"^re ([sa]\d+-\d+)$")
+LINE_TOKEN = re.compile(r"\b([sabt]\d+-\d+)\b")
+REPLY = re.compile(r"^re ([sabt]\d+-\d+)$")
 STANZA_ID = re.compile(r"<message[^>]*\bid=['\"]([^'\"]+)['\"]")
 
 
@@ -461,3 +462,283 @@ def test_faults_end_to_end_nothing_lost_nothing_doubled_order_kept(request, work
     finally:
         api.stop()
         server.stop()
+
+
+# ------------------------------------------------------------------------------------------ the router, again and again
+
+STORM_KILLS = int(os.environ.get("REFDESK_STORM_KILLS", "40" if LONG else "22"))
+STORM_PATRONS = 32
+SECOND_NUMBER = "+15550000002"
+
+
+def storm_seed(request) -> int:
+    """The storm's random seed: REFDESK_FAULT_SEED replays a run; otherwise a fresh one, printed first."""
+    seed = int(os.environ.get("REFDESK_FAULT_SEED") or random.randrange(1 << 32))
+    report(request.config, f"router kill storm: seed {seed} (replay with REFDESK_FAULT_SEED={seed})")
+    return seed
+
+
+def storm_desk(workdir, processes, prosody, librarians):
+    """Two SMS queues on two numbers of one Twilio account: `sms` staffed by alice, whose client answers delivery
+    receipts, and `text` staffed by carol, whose client answers none (it still asks for receipts for its own
+    replies, as it must to know they arrived). The router, refdesk-twilio and the Messages API stand-in."""
+    api = FakeTwilio({ACCOUNT: TOKEN}).start()
+    router = router_for(workdir, prosody)
+    processes.append(router)
+    router.start()
+    assert router.stop() == 0
+    router.seed(f"""
+        INSERT INTO queues (name, routing_policy, chat_limit, offline_reply) VALUES ('sms', 'ring-all', 0, '{OFFLINE_REPLY}');
+        INSERT INTO queues (name, routing_policy, chat_limit, offline_reply) VALUES ('text', 'ring-all', 0, '{OFFLINE_REPLY}');
+        INSERT INTO gateways (protocol, queue, username, normalised_username, secret, created_at)
+            VALUES ('twilio', 'sms', '{LIBRARY}', '{LIBRARY}', '{ACCOUNT}', 0);
+        INSERT INTO gateways (protocol, queue, username, normalised_username, secret, created_at)
+            VALUES ('twilio', 'text', '{SECOND_NUMBER}', '{SECOND_NUMBER}', '{ACCOUNT}', 0);
+        INSERT INTO operators (name, role) VALUES ('alice', 'operator'), ('carol', 'operator');
+        INSERT INTO staffing_jids (jid, operator) VALUES ('alice@localhost', 'alice'), ('carol@localhost', 'carol');
+        INSERT INTO assignments (operator, queue) VALUES ('alice', 'sms'), ('carol', 'text');
+    """)
+    alice = librarians("alice@localhost", receipts=True)
+    carol = librarians("carol@localhost", receipts=True, answer_receipts=False)
+    router.start()
+    twilio = TwilioBridgeProcess(workdir, router.socket, api.base, "segments_per_second = 200")
+    processes.append(twilio)
+    twilio.start()
+    # Both queues online (each librarian has seen its queue come online) before the load starts.
+    for librarian, queue in ((alice, "sms"), (carol, "text")):
+        librarian.wait_presence(lambda p: p.bare == f"{queue}@{prosody.component_domain}" and p.type == "available", 20)
+    return router, twilio, api, alice, carol
+
+
+def post_until_accepted(bridge, params, stop: threading.Event) -> tuple[bool, int]:
+    """Twilio's side of a webhook: repeated, same MessageSid, until answered 200 (or `stop`). Returns whether it was
+    accepted and the number of retries."""
+    retries = 0
+    while not stop.is_set():
+        if post_webhook(bridge, params) == 200:
+            return True, retries
+        retries += 1
+        time.sleep(0.2)
+    return False, retries
+
+
+def reconcile_lines(accepted: dict, librarian_of: dict):
+    """(lost, doubled, out of order, sent again under the same id) over the patron lines librarians got, counting
+    each stanza id once: a line sent again after a crash carries the id it had, so a client shows it once."""
+    lost, doubled, out_of_order, again = [], [], [], 0
+    for prefix, librarian in librarian_of.items():
+        got = deliveries(librarian)
+        for token in [t for t in accepted if t.startswith(prefix)]:
+            ids = {stanza for stanza, _ in got.get(token, [])}
+            if not ids:
+                lost.append(token)
+            elif len(ids) > 1:
+                doubled.append((token, len(ids)))
+            again += len(got.get(token, [])) - len(ids)
+        first_arrival = defaultdict(list)
+        for token, arrivals in sorted(got.items(), key=lambda item: min(i for _, i in item[1])):
+            first_arrival[patron_of(token)].append(seq_of(token))
+        for patron, seqs in first_arrival.items():
+            if seqs != sorted(seqs):
+                out_of_order.append((patron, [s for i, s in enumerate(seqs) if i and s < seqs[i - 1]][:5]))
+    return lost, doubled, out_of_order, again
+
+
+def test_a_burst_of_texts_through_two_quick_router_kills_reaches_the_librarian_once_each(request, workdir, processes,
+                                                                                         prosody, librarians):
+    """As seen in the field: 30 numbers post 300 signed texts within about a second (each retried until 200, as
+    Twilio does); the router is killed after the 80th answer and again 0.1-0.2 s after it came back, then after the
+    180th. Every text reaches the librarian (whose client answers receipts) exactly once, in each patron's order,
+    without waiting for any presence change."""
+    rng = random.Random(storm_seed(request))
+    router, twilio, api, alice, _ = storm_desk(workdir, processes, prosody, librarians)
+    numbers = [f"+1555710{i:04d}" for i in range(30)]
+    accepted, lock, stop = {}, threading.Lock(), threading.Event()
+    answered = [0]
+
+    def patron(index, number):
+        for seq in range(10):
+            token = f"b{index}-{seq}"
+            assert post_until_accepted(twilio, sms(2_000_000 + index * 100 + seq, number, token), stop)[0]
+            with lock:
+                accepted[token] = time.monotonic()
+                answered[0] += 1
+
+    def kills():
+        for threshold in (80, 180):
+            wait_until(lambda: answered[0] >= threshold, 60, f"{threshold} texts answered")
+            router.kill()
+            router.start()
+            time.sleep(rng.uniform(0.1, 0.2))
+            router.kill()
+            router.start()
+
+    threads = [threading.Thread(target=patron, args=(i, n), daemon=True) for i, n in enumerate(numbers)]
+    killer = threading.Thread(target=kills, daemon=True)
+    killer.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    killer.join(60)
+    assert len(accepted) == 300
+
+    def all_in():
+        got = deliveries(alice)
+        return all(token in got for token in accepted)
+    try:
+        wait_until(all_in, 60, "every text to reach the librarian", interval=0.5)
+    except AssertionError:
+        got = deliveries(alice)
+        missing = sorted(t for t in accepted if t not in got)
+        waiting = router.query("SELECT count(*) FROM switchboard_pending")[0][0]
+        raise AssertionError(f"{len(missing)} texts never reached the librarian (pending rows: {waiting}): {missing[:20]}")
+    time.sleep(2)
+    lost, doubled, out_of_order, again = reconcile_lines(accepted, {"b": alice})
+    assert (lost, doubled, out_of_order) == ([], [], []), (lost[:10], doubled[:10], out_of_order[:10])
+    wait_until(lambda: router.query("SELECT count(*) FROM librarian_outbox")[0][0] == 0, 20, "the lines' receipts")
+
+
+def test_the_router_killed_again_and_again_under_load_loses_nothing_and_doubles_nothing(request, workdir, processes,
+                                                                                      prosody, librarians):
+    """At least 20 SIGKILLs of the router on a seeded random schedule (printed, so a failure replays): some within
+    0.2 s of a restart, some before or just after its XMPP handshake, some under full load; 32 SMS patrons on two
+    numbers post the whole time and both librarians answer every third line, one whose client answers delivery
+    receipts and one whose client does not. Every text a gateway accepted reaches its librarian once, every reply the
+    router confirmed reaches its patron once, each in order; nothing is left in any outbox."""
+    rng = random.Random(storm_seed(request))
+    router, twilio, api, alice, carol = storm_desk(workdir, processes, prosody, librarians)
+    stop = threading.Event()
+    lock = threading.Lock()
+    accepted, confirmed = {}, {}
+    counters = defaultdict(int)
+
+    def patron(index, number, library, prefix):
+        seq = 0
+        time.sleep(rng.uniform(0, PATRON_INTERVAL))
+        while not stop.is_set():
+            token = f"{prefix}{index}-{seq}"
+            sid = (3_000_000 if prefix == "s" else 4_000_000) + index * 10_000 + seq
+            taken, retries = post_until_accepted(twilio, sms(sid, number, token, to=library), stop)
+            with lock:
+                if taken:
+                    accepted[token] = time.monotonic()
+                counters["webhook retries"] += retries
+            seq += 1
+            time.sleep(PATRON_INTERVAL * rng.uniform(0.8, 1.2))
+
+    def desk(librarian):
+        """Answers every REPLY_EVERY-th line of each patron, one reply in flight per patron, sent again (same id)
+        until the router confirms it with a receipt."""
+        seen, in_flight, wanted = 0, {}, defaultdict(list)
+        while not stop.is_set() or in_flight or any(wanted.values()):
+            for message in librarian.messages[seen:]:
+                seen += 1
+                for token in LINE_TOKEN.findall(message.body):
+                    if seq_of(token) % REPLY_EVERY == REPLY_EVERY - 1 and token not in wanted[message.bare] \
+                            and token not in confirmed and all(token != t for t, _ in in_flight.values()):
+                        wanted[message.bare].append(token)
+            for patron_jid in list(wanted):
+                current = in_flight.get(patron_jid)
+                if current and f"r-{current[0]}" in librarian.confirmed:
+                    with lock:
+                        confirmed[current[0]] = time.monotonic()
+                    del in_flight[patron_jid]
+                    current = None
+                if current is None and wanted[patron_jid]:
+                    token = wanted[patron_jid].pop(0)
+                    sent = librarian.send_with_receipt(patron_jid, f"re {token}", f"r-{token}")
+                    in_flight[patron_jid] = (token, time.monotonic() if sent else 0.0)
+                elif current is not None and time.monotonic() - current[1] > RESEND_AFTER:
+                    if librarian.send_with_receipt(patron_jid, f"re {current[0]}", f"r-{current[0]}"):
+                        with lock:
+                            counters["reply resends"] += 1
+                        in_flight[patron_jid] = (current[0], time.monotonic())
+            if stop.is_set() and time.monotonic() > drain_deadline[0]:
+                return
+            time.sleep(0.05)
+
+    drain_deadline = [float("inf")]
+    half = STORM_PATRONS // 2
+    patrons = [threading.Thread(target=patron, args=(i, f"+1555720{i:04d}", LIBRARY, "s"), daemon=True) for i in range(half)]
+    patrons += [threading.Thread(target=patron, args=(i, f"+1555730{i:04d}", SECOND_NUMBER, "t"), daemon=True)
+                for i in range(half)]
+    desks = [threading.Thread(target=desk, args=(librarian,), daemon=True) for librarian in (alice, carol)]
+    for thread in patrons + desks:
+        thread.start()
+
+    kinds = defaultdict(int)
+    handshakes = router.log_text().count("XMPP component connected")
+    time.sleep(2)
+    for number in range(STORM_KILLS):
+        kind = "under load" if number == 0 else rng.choice(
+            ["within 0.2 s of a restart", "before its XMPP handshake", "just after its XMPP handshake", "under load"])
+        if kind == "within 0.2 s of a restart":
+            time.sleep(rng.uniform(0.0, 0.2))
+        elif kind == "just after its XMPP handshake":
+            wait_until(lambda: router.log_text().count("XMPP component connected") > handshakes, 10,
+                       "the XMPP handshake", interval=0.005)
+            time.sleep(rng.uniform(0.0, 0.03))
+        elif kind == "under load":
+            time.sleep(rng.uniform(0.4, 2.0))
+        router.kill()
+        kinds[kind] += 1
+        time.sleep(rng.uniform(0.0, 0.3))
+        handshakes = router.log_text().count("XMPP component connected")
+        router.start()
+    time.sleep(3)
+    stop.set()
+    drain_deadline[0] = time.monotonic() + 60
+    for thread in patrons:
+        thread.join(30)
+
+    librarian_of = {"s": alice, "t": carol}
+    with lock:
+        texts = dict(accepted)
+    try:
+        wait_until(lambda: all(t in deliveries(librarian_of[t[0]]) for t in texts), 60,
+                   "every accepted text to reach its librarian", interval=0.5)
+    except AssertionError:
+        missing = sorted(t for t in texts if t not in deliveries(librarian_of[t[0]]))
+        raise AssertionError(f"seed-replayable: {len(missing)} texts never reached a librarian: {missing[:20]}")
+    for thread in desks:
+        thread.join(90)
+    with lock:
+        replies = dict(confirmed)
+
+    def replies_out():
+        at_api = [c["form"]["Body"] for c in api.accepted() if REPLY.match(c["form"].get("Body", ""))]
+        return all(f"re {t}" in at_api for t in replies)
+    wait_until(replies_out, 60, "every confirmed reply to reach the Messages API", interval=0.5)
+    wait_until(lambda: router.query("SELECT count(*) FROM outbox")[0][0] == 0
+               and router.query("SELECT count(*) FROM librarian_outbox")[0][0] == 0, 30,
+               "the router's outboxes to empty")
+    time.sleep(3)  # anything doubled would arrive by now
+
+    lost_in, doubled_in, out_of_order_in, again = reconcile_lines(texts, librarian_of)
+    at_api = [REPLY.match(c["form"]["Body"]).group(1) for c in api.accepted() if REPLY.match(c["form"].get("Body", ""))]
+    lost_out = [t for t in replies if t not in at_api]
+    doubled_out = [(t, at_api.count(t)) for t in replies if at_api.count(t) > 1]
+    by_patron = defaultdict(list)
+    for token in at_api:
+        by_patron[token.split("-")[0]].append(seq_of(token))
+    out_of_order_out = [(p, s) for p, s in by_patron.items() if s != sorted(s)]
+    summary = (
+        f"faults injected: {STORM_KILLS} (router killed {STORM_KILLS}: "
+        f"{', '.join(f'{kind} {count}' for kind, count in sorted(kinds.items()))}); "
+        f"patron messages sent: {len(texts)} (SMS {len(texts)}, from {STORM_PATRONS} patrons), replies sent: "
+        f"{len(replies)}; lost {len(lost_in) + len(lost_out)}, duplicated {len(doubled_in) + len(doubled_out)}, "
+        f"out of order {len(out_of_order_in) + len(out_of_order_out)}; webhook retries {counters['webhook retries']}, "
+        f"reply resends {counters['reply resends']}, lines sent again under the same id {again}"
+    )
+    report(request.config, summary)
+    assert len(texts) > 0 and replies
+    assert not lost_in, f"texts never reached a librarian: {lost_in[:20]}"
+    assert not doubled_in, f"texts a librarian got more than once: {doubled_in[:20]}"
+    assert not out_of_order_in, f"patrons whose texts arrived out of order: {out_of_order_in}"
+    assert not lost_out, f"confirmed replies that never reached their patron: {lost_out[:20]}"
+    assert not doubled_out, f"replies a patron got more than once: {doubled_out[:20]}"
+    assert not out_of_order_out, f"patrons whose replies arrived out of order: {out_of_order_out}"
+    assert not [m for m in alice.messages + carol.messages if "conversation has ended" in m.body]
+    api.stop()
+

@@ -325,11 +325,12 @@ class Librarian:
     itself once the c2s port accepts again, and re-sends the presence last set (see `wait_online`)."""
 
     def __init__(self, jid: str, password: str, port: int, host: str = "127.0.0.1", resource: str = "desk",
-                 reconnect: bool = True, receipts: bool = False):
-        """`receipts`: answer delivery-receipt requests (XEP-0184), as most current clients do, and record the
-        receipts others send for `send_with_receipt`."""
+                 reconnect: bool = True, receipts: bool = False, answer_receipts: bool = True):
+        """`receipts`: record the receipts others send for `send_with_receipt` (XEP-0184) and, unless
+        `answer_receipts` is False, answer delivery-receipt requests as most current clients do."""
         split_jid(jid)
         self.receipts = receipts
+        self.answer_receipts = answer_receipts
         self.confirmed: set[str] = set()
         self.jid, self.password, self.port, self.host = jid, password, port, host
         self.resource = resource
@@ -412,7 +413,7 @@ class Librarian:
         client.register_plugin("xep_0030")  # service discovery: the router may disco librarians
         client.register_plugin("xep_0199", {"keepalive": False})  # answers pings
         if self.receipts:
-            client.register_plugin("xep_0184", {"auto_ack": True, "auto_request": False})
+            client.register_plugin("xep_0184", {"auto_ack": self.answer_receipts, "auto_request": False})
             client.add_event_handler("receipt_received", self._on_receipt)
         client.plugin["feature_mechanisms"].unencrypted_plain = True
         client.add_event_handler("session_start", self._on_session_start)
