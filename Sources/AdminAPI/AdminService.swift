@@ -229,17 +229,17 @@ public struct AdminService: Sendable {
         case .listChats:
             var filter = ChatFilter()
             filter.queue = try fields.optional("queue").flatMap { $0.isEmpty ? nil : $0 }
-            if let state = try fields.optional("state"), !state.isEmpty {
+            if let state = try fields.optional("state") {
                 guard ["new", "ongoing", "completed"].contains(state) else {
                     throw RequestFields.Invalid(message: "Field state must be new, ongoing or completed, got \"\(state)\"")
                 }
                 filter.state = state
             }
-            if let from = try fields.optional("from"), !from.isEmpty {
+            if let from = try fields.optional("from") {
                 guard let start = CivilTime.parseDate(from) else { throw RequestFields.Invalid(message: "Field from must be a date YYYY-MM-DD, got \"\(from)\"") }
                 filter.from = start
             }
-            if let to = try fields.optional("to"), !to.isEmpty {
+            if let to = try fields.optional("to") {
                 guard let end = CivilTime.parseDate(to) else { throw RequestFields.Invalid(message: "Field to must be a date YYYY-MM-DD, got \"\(to)\"") }
                 filter.to = end + 86_400_000
             }

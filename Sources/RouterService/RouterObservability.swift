@@ -53,7 +53,10 @@ public struct RouterObservability: Sendable {
             services.append(.init(service: MetricsServer(address: ListenAddress(host: listen.host, port: listen.port), endpoints: endpoints, logger: logger)))
         }
         let router = self.router
-        services.append(.init(service: RouterStatusReporter(router: router, notifier: notifier, logger: logger)))
+        // A service that ends stops the group: the status line runs only where systemd listens for it.
+        if notifier.isEnabled {
+            services.append(.init(service: RouterStatusReporter(router: router, notifier: notifier, logger: logger)))
+        }
         services.append(.init(service: WatchdogService(notifier: notifier, logger: logger, liveness: { await router.isResponsive() })))
         return services
     }

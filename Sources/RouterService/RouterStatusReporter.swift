@@ -11,7 +11,6 @@ struct RouterStatusReporter: Service {
     var interval: Duration = .seconds(1)
 
     func run() async throws {
-        guard notifier.isEnabled else { return }
         await cancelWhenGracefulShutdown {
             var last = ""
             while !Task.isCancelled {
