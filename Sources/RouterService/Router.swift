@@ -108,7 +108,7 @@ public actor Router {
         }
         // A chat id names one conversation for good: new ones are numbered past every id in the history.
         snapshot.nextConversationID = max(snapshot.nextConversationID, UInt64(max(0, loaded.highestChat)) + 1)
-        try coreConfiguration.validate(timeZones: SystemTimeZones())
+        if let refusal = StoredAccountCollisions.validate(coreConfiguration, gateways: loaded.gateways, jids: loaded.jids) { throw refusal }
         let switchboard = Switchboard(configuration: coreConfiguration, snapshot: snapshot, timeZones: SystemTimeZones())
         logger.info(
             "state restored",

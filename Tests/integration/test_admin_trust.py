@@ -386,3 +386,17 @@ def test_the_session_cookie_is_secure_over_https_and_usable_on_the_loopback_clea
     login = session.post(f"http://127.0.0.1:{port}/2011-12-03/auth/login", data={"username": "root", "password": ADMIN_PASSWORD})
     assert login.status_code == 200 and "Secure" not in login.headers["Set-Cookie"]
     assert session.get(f"http://127.0.0.1:{port}/2011-12-03/auth/whoami").json()["user"] == "root", "the client sends it back"
+
+
+def test_a_stored_aim_xmpp_twin_stops_the_router_with_both_accounts_named(workdir, processes):
+    router = RouterProcess(workdir)
+    processes.append(router)
+    seed_queue_and_gateway(router, gateway_protocol="aim")
+    router.seed("""
+        UPDATE gateways SET username = 'frankdesk@aol.com', normalised_username = 'frankdesk';
+        INSERT INTO operators (name, role) VALUES ('frank', 'operator');
+        INSERT INTO staffing_jids (jid, operator) VALUES ('frankdesk@aol.com', 'frank');
+    """)
+    result = subprocess.run([binary("refdesk-router"), "-c", str(router.config)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert "gateway 1 (aim frankdesk@aol.com) and staffing JID frankdesk@aol.com of frank" in router.log_text() + result.stderr
