@@ -29,16 +29,24 @@ public actor Router {
     var storageFailure: (any Error)?
     /// The XMPP side, once attached (a router without `[xmpp]` in its config serves bridges only).
     var xmpp: XMPPLink?
-    /// Full JIDs of staffing resources currently seen available, to mark them gone when the XMPP link drops.
+    /// Full JIDs of staffing resources currently seen connected (any show), to mark them gone when the XMPP link
+    /// drops and to know where a waiting line can go.
     var availableResources: Set<FullJID> = []
     /// "queueJID contactJID" pairs whose presence subscription the contact approved.
     var approvedSubscriptions: Set<String> = []
     var lastSubscriptionRequest: Int64 = 0
-    /// Lines to librarians still without a delivery receipt, and those to send again after the link came back.
-    var receipts = DeliveryReceipts()
+    /// Lines to librarians from their commit until they arrive.
+    var librarianOutbox: LibrarianOutbox
+    /// The next line's place in the sending order (continues the database's).
+    var nextLineSeq: Int64
+    /// Until when what the router knows of presence is not yet the truth (ms): after a start and after the XMPP link
+    /// came back, until the staffing JIDs have answered the probes (see `RouterPresenceGate.swift`).
+    var presenceGate: PresenceGate
     /// Stanza ids are this process's random prefix and a counter: unique across restarts, cheap to make.
     let stanzaIDPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     var stanzaCounter: UInt64 = 0
+    /// When old dedupe ids and reply records were last pruned (ms).
+    var lastPrune: Int64 = 0
     /// The conversations (and their recent lines) as last saved, so a commit writes only those that changed.
     /// Kept without their pending messages: holding those arrays here would make every append to one copy it whole.
     private var savedConversations: [ConversationID: Conversation] = [:]
@@ -47,10 +55,21 @@ public actor Router {
     private var ingestBusy = false
     private var ingestWaiters: [CheckedContinuation<Void, Never>] = []
 
-    private init(switchboard: Switchboard, database: DatabaseExecutor, gateways: [GatewayRecord], logger: Logger, now: @escaping @Sendable () -> Int64) {
+    private init(
+        switchboard: Switchboard,
+        database: DatabaseExecutor,
+        gateways: [GatewayRecord],
+        librarianLines: [LibrarianLineRecord],
+        receiptClients: Set<String>,
+        logger: Logger,
+        now: @escaping @Sendable () -> Int64
+    ) {
         self.switchboard = switchboard
         self.database = database
         self.gateways = Dictionary(uniqueKeysWithValues: gateways.map { (GatewayID(UInt64($0.id)), $0) })
+        self.librarianOutbox = LibrarianOutbox(restoring: librarianLines, receiptClients: receiptClients)
+        self.nextLineSeq = (librarianLines.map(\.seq).max() ?? 0) + 1
+        self.presenceGate = PresenceGate(openAt: 0)
         self.logger = logger
         self.now = now
         gatewayStates = GatewayStateBook(startedAt: now())
@@ -74,6 +93,8 @@ public actor Router {
                 conversations: try connection.switchboardConversations(),
                 pending: try connection.switchboardPending(),
                 inbox: try connection.allOfflineEntries(),
+                librarianLines: try connection.librarianLines(),
+                receiptClients: try connection.receiptClients(),
                 highestChat: try connection.highestConversationID()
             )
         }
@@ -115,9 +136,13 @@ public actor Router {
             metadata: [
                 "queues": "\(loaded.queues.count)", "gateways": "\(loaded.gateways.count)",
                 "open_conversations": "\(snapshot.conversations.count)", "offline_inbox": "\(snapshot.offlineInbox.count)",
+                "lines_to_librarians": "\(loaded.librarianLines.count)",
             ]
         )
-        let router = Router(switchboard: switchboard, database: database, gateways: loaded.gateways, logger: logger, now: now)
+        let router = Router(
+            switchboard: switchboard, database: database, gateways: loaded.gateways, librarianLines: loaded.librarianLines,
+            receiptClients: loaded.receiptClients, logger: logger, now: now
+        )
         await router.markStateSaved(withoutPendingRows: savedWithInlinePending)
         return router
     }
@@ -204,6 +229,7 @@ public actor Router {
     /// being committed), ids already made durable are skipped, and the rest go through the switchboard and into
     /// one commit together with their effects.
     func ingest(_ messages: [BridgeMessage], protocolName: String) async throws {
+        await presenceKnown()
         await acquireIngest()
         defer { releaseIngest() }
         if let storageFailure { throw storageFailure }
@@ -235,9 +261,12 @@ public actor Router {
                         receivedAt: Timestamp(millisecondsSinceEpoch: time)
                     )
                 )
-                record(switchboard.handle(event), into: &changes)
+                stage(switchboard.handle(event), into: &changes)
             case .deliveryStatus(let report):
                 changes.deliveries.append(report)
+                if report.status == .failed, let failure = try await replyFailure(report, at: time) {
+                    stage(switchboard.handle(.replyFailed(failure)), into: &changes)
+                }
             default:
                 continue
             }
@@ -272,9 +301,11 @@ public actor Router {
         if let storageFailure { throw storageFailure }
         renewPendingSubscriptions()
         let time = now()
-        receipts.prune(now: time)
+        openPresenceGateIfDue()
+        try await expireUnconfirmedLines(now: time)
+        try await pruneOldRecords(now: time)
         var changes = StoreChanges(time: time)
-        record(switchboard.handle(.tick(at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
+        stage(switchboard.handle(.tick(at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
         guard !changes.isEmpty else { return }
         try await commit(changes)
     }
@@ -302,7 +333,8 @@ public actor Router {
             guard let gateway = gateways[gatewayID] else { continue }
             sessions[gateway.network]?.send(.setGatewayOnline(id: gatewayID.rawValue, online: online))
         }
-        for stanza in changes.stanzas { sendStanza(stanza) }
+        for stanza in changes.stanzas { xmpp?.connection.send(stanza) }
+        await linesCommitted(changes.librarianLines)
         for line in changes.log {
             logger.log(level: line.level, "\(line.message)", metadata: line.metadata)
         }
@@ -346,7 +378,7 @@ public actor Router {
     }
 
     /// Turns the switchboard's actions into rows to commit and effects to carry out after the commit.
-    func record(_ actions: [Action], into changes: inout StoreChanges) {
+    func stage(_ actions: [Action], into changes: inout StoreChanges) {
         for action in actions {
             switch action {
             case .queuePresenceChanged(let queue, let online):
@@ -354,22 +386,28 @@ public actor Router {
                 changes.stanzas += queuePresence(queue, online: online)
             case .setGatewayOnline(let id, let online):
                 changes.gatewayOnline.append((id, online))
-            case .sendToPatron(let patron, let conversation, let text):
+            case .sendToPatron(let patron, let conversation, let text, let author):
                 guard let gateway = gateways[patron.gatewayID] else {
                     changes.log.append(.init(level: .warning, message: "reply for a removed gateway dropped", metadata: ["gateway": "\(patron.gatewayID)"]))
                     continue
                 }
+                let id = MessageID.generate()
+                let conversationID = conversation.map { Int64($0.rawValue) }
                 changes.outbox.append(
                     OutboxInsert(
-                        id: MessageID.generate(),
-                        protocolName: gateway.network,
-                        gatewayID: gateway.id,
-                        recipient: patron.address,
-                        body: text,
-                        conversation: conversation.map { Int64($0.rawValue) }
+                        id: id, protocolName: gateway.network, gatewayID: gateway.id, recipient: patron.address, body: text,
+                        conversation: conversationID
                     )
                 )
                 changes.outboxProtocols.insert(gateway.network)
+                if let author {
+                    changes.replies.append(
+                        LibrarianReplyRecord(
+                            messageID: id, conversationID: conversationID, gatewayID: gateway.id, patron: patron.address,
+                            operator: author.rawValue, body: text, createdAt: changes.time
+                        )
+                    )
+                }
             case .storeOffline(let message):
                 changes.offlineInserts.append(StateMapping.offlineEntry(message))
             case .deliverOffline(let id, _):
@@ -378,12 +416,12 @@ public actor Router {
                 changes.conversations.append(StateMapping.conversationRecord(conversation))
             case .recordTranscript(let conversation, let line):
                 changes.transcripts.append(StateMapping.transcript(line, conversation: conversation))
-            case .offerToOperator(_, let jid, let conversation, _, let messages):
-                for text in messages { changes.stanzas += operatorMessage(to: jid, conversation: conversation, text: text) }
-            case .sendToOperator(let jid, let conversation, let text):
-                changes.stanzas += operatorMessage(to: jid, conversation: conversation, text: text)
-            case .notifyOperator(let jid, let conversation, let text):
-                changes.stanzas += operatorMessage(to: jid, conversation: conversation, text: text)
+            case .offerToOperator(_, let jid, _, let patron, let messages):
+                for text in messages { stageLine(to: jid, from: patron, text: text, into: &changes) }
+            case .sendToOperator(let jid, _, let patron, let text):
+                stageLine(to: jid, from: patron, text: text, into: &changes)
+            case .notifyOperator(let jid, _, let patron, let text):
+                stageLine(to: jid, from: patron, text: text, into: &changes)
             case .configurationRefused(_, let reason):
                 changes.log.append(.init(level: .warning, message: "configuration change refused", metadata: ["reason": "\(reason)"]))
             case .dropped(let reason):

@@ -110,7 +110,7 @@ extension Router {
         let gatewayID = GatewayID(UInt64(id))
         gateways[gatewayID] = added
         var changes = StoreChanges(time: time)
-        record(
+        stage(
             switchboard.handle(
                 .configure(
                     .addGateway(Gateway(id: gatewayID, protocol: gatewayProtocol, account: username, queue: QueueName(queueName))),
@@ -158,7 +158,7 @@ extension Router {
         let gatewayID = GatewayID(UInt64(target.id))
         let time = now()
         var changes = StoreChanges(time: time)
-        record(switchboard.handle(.configure(.removeGateway(gatewayID), at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
+        stage(switchboard.handle(.configure(.removeGateway(gatewayID), at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
         try await commit(changes)
         try await write { _ = try $0.deleteGateway(id: target.id) }
         sessions[target.network]?.send(.detachGateway(id: gatewayID.rawValue))

@@ -78,7 +78,7 @@ extension Router: AdminBackend {
         if let storageFailure { throw storageFailure }
         let time = now()
         var changes = StoreChanges(time: time)
-        record(switchboard.handle(.configure(change, at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
+        stage(switchboard.handle(.configure(change, at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
         try await commit(changes)
     }
 

@@ -109,4 +109,8 @@ struct ObservedComponentDelegate: ComponentDelegate {
         connected.set(false)
         await inner.componentDisconnected(reason: reason)
     }
+
+    func componentWrote(stanzaIDs: [String]) async {
+        await inner.componentWrote(stanzaIDs: stanzaIDs)
+    }
 }

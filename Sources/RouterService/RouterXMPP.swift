@@ -26,12 +26,15 @@ public struct RouterComponentDelegate: ComponentDelegate {
     public func componentAuthenticated() async { await router.xmppAuthenticated() }
     public func componentReceived(_ stanza: IncomingStanza) async { await router.xmppReceived(stanza) }
     public func componentDisconnected(reason: String) async { await router.xmppDisconnected() }
+    public func componentWrote(stanzaIDs: [String]) async { await router.stanzasWritten(ids: stanzaIDs) }
 }
 
 extension Router {
     /// Connects the router to its XMPP component connection.
     public func attach(component connection: ComponentConnection, domain: String) {
         xmpp = XMPPLink(connection: connection, domain: domain)
+        // Until the server is reached and the staffing JIDs have answered, presence is unknown.
+        presenceGate.closed(until: now() + switchboard.configuration.settleTime.wholeMilliseconds)
     }
 
     // MARK: Addresses
@@ -61,42 +64,6 @@ extension Router {
         return "rd\(stanzaIDPrefix)-\(stanzaCounter)"
     }
 
-    /// Sends a stanza to the XMPP server, keeping lines that ask for a receipt until one comes. While the link is
-    /// down, a line to a librarian whose client answers receipts waits for that librarian instead of the server's
-    /// queue (it is sent when they are next available).
-    func sendStanza(_ stanza: XMLElement) {
-        guard let xmpp else { return }
-        if !xmpp.connection.isConnected, let (_, recipient) = DeliveryReceipts.tracked(stanza), receipts.holdsWhileDisconnected(recipient) {
-            receipts.hold(stanza)
-            return
-        }
-        receipts.sent(stanza, at: now())
-        xmpp.connection.send(stanza)
-    }
-
-    // MARK: Stanzas the rules ask for
-
-    /// A chat message to an operator, from the patron's JID when it concerns a conversation (so the operator's
-    /// reply goes to that patron), else from the component's domain.
-    func operatorMessage(to jid: FullJID, conversation: ConversationID, text: String) -> [XMLElement] {
-        guard let xmpp, let to = try? JID(jid.description) else { return [] }
-        let from = switchboard.conversation(conversation).flatMap { patronJID($0.patron) }
-            ?? (try? JID(node: nil, domain: xmpp.domain))
-        guard let from else { return [] }
-        return [line(from: from, to: to, text: text)]
-    }
-
-    func operatorMessage(to jid: FullJID, conversation: ConversationID?, text: String) -> [XMLElement] {
-        if let conversation { return operatorMessage(to: jid, conversation: conversation, text: text) }
-        guard let xmpp, let to = try? JID(jid.description), let from = try? JID(node: nil, domain: xmpp.domain) else { return [] }
-        return [line(from: from, to: to, text: text)]
-    }
-
-    /// A chat line to a librarian: a fresh id, and a receipt request so a line the server loses can go again.
-    private func line(from: JID, to: JID, text: String) -> XMLElement {
-        Message.chat(from: from, to: to, body: text, id: nextStanzaID(), requestsReceipt: true).element
-    }
-
     /// The queue's presence to everyone staffing it, so librarians see the queue contact go on- and offline.
     func queuePresence(_ queue: QueueName, online: Bool) -> [XMLElement] {
         guard let from = queueJID(queue) else { return [] }
@@ -113,6 +80,7 @@ extension Router {
     func xmppAuthenticated() async {
         guard let xmpp else { return }
         var stanzas: [XMLElement] = []
+        var probed: Set<String> = []
         let subscriptions = (try? await database.read { try $0.subscriptions() }) ?? []
         approvedSubscriptions = Set(subscriptions.filter { $0.state == .to || $0.state == .both }.map { "\($0.localJID) \($0.contactJID)" })
         lastSubscriptionRequest = now()
@@ -121,10 +89,13 @@ extension Router {
             for jid in staffingJIDs(of: queue) {
                 guard let to = try? JID(jid.description) else { continue }
                 stanzas += subscriptionGreeting(from: from, to: to, queue: queue)
+                // Only approved contacts are probed (RouterSubscriptions.swift), so only they can answer.
+                if approvedSubscriptions.contains("\(from) \(to)") { probed.insert(to.description) }
             }
         }
         for stanza in stanzas { xmpp.connection.send(stanza) }
-        logger.info("XMPP ready: presence probed", metadata: ["staffing_jids": "\(stanzas.count / 2)"])
+        presenceGate.probed(probed, at: now())
+        logger.info("XMPP ready: presence probed", metadata: ["staffing_jids": "\(probed.count)"])
     }
 
     /// Repeats subscription requests the staffing JIDs have not approved yet. A server is supposed to hand a
@@ -145,16 +116,17 @@ extension Router {
     /// The link dropped: what we knew of presence is stale. Every resource seen available goes unavailable (the
     /// settle time absorbs a quick reconnect; probes after it bring the truth back).
     func xmppDisconnected() async {
-        let held = receipts.linkLost()
+        let held = librarianOutbox.linkLost()
         if held > 0 {
             logger.notice("XMPP link lost with lines not yet confirmed; they go again when their librarians are back", metadata: ["lines": "\(held)"])
         }
+        presenceGate.closed(until: now() + switchboard.configuration.settleTime.wholeMilliseconds)
         let gone = availableResources
         availableResources.removeAll()
         let time = now()
         var changes = StoreChanges(time: time)
         for resource in gone.sorted() {
-            record(switchboard.handle(.presence(jid: resource.bare, resource: resource.resource, show: nil, at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
+            stage(switchboard.handle(.presence(jid: resource.bare, resource: resource.resource, show: nil, at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
         }
         await commitLogging(changes)
     }
@@ -173,17 +145,23 @@ extension Router {
     private func presenceReceived(_ presence: Presence) async {
         guard let xmpp, let from = presence.from, let to = presence.to else { return }
         let localJID = to.bare
+        defer { presenceHeard(from: from.bare.description) }
         switch presence.type {
         case .available, .unavailable:
-            guard let resource = from.resource, let bare = try? BareJID(parsing: from.bare.description),
-                let full = try? FullJID(bare: bare, resource: resource)
-            else { return }
+            guard let bare = try? BareJID(parsing: from.bare.description) else { return }
+            guard let resource = from.resource else {
+                // Unavailable from the bare JID: the server's answer to a probe of someone with no session.
+                if presence.type == .unavailable { await allResourcesGone(of: bare) }
+                return
+            }
+            guard let full = try? FullJID(bare: bare, resource: resource) else { return }
             let show: Show? = presence.type == .unavailable ? nil : Show(rawValue: presence.show.rawValue)
             if show == nil { availableResources.remove(full) } else { availableResources.insert(full) }
-            if show != nil { redeliver(to: from) }
+            // Lines that waited for this librarian go first, so they stay ahead of anything this presence brings.
+            if show != nil { sendWaitingLines(to: bare.description) }
             let time = now()
             var changes = StoreChanges(time: time)
-            record(switchboard.handle(.presence(jid: bare, resource: resource, show: show, at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
+            stage(switchboard.handle(.presence(jid: bare, resource: resource, show: show, at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
             guard !changes.isEmpty else { return }
             await commitLogging(changes)
         case .subscribe:
@@ -238,25 +216,24 @@ extension Router {
         }
     }
 
-    /// Lines that went without a receipt when the link dropped, to the librarian now available as `resource`.
-    private func redeliver(to resource: JID) {
-        let lines = receipts.takeRedeliveries(for: resource.bare.description)
-        guard !lines.isEmpty else { return }
-        logger.info("sending lines again that were not confirmed before the XMPP link dropped", metadata: ["to": "\(resource.bare)", "lines": "\(lines.count)"])
-        for var line in lines {
-            line[attribute: "to"] = resource.description
-            sendStanza(line)
+    /// Every resource of `bare` went unavailable at once.
+    private func allResourcesGone(of bare: BareJID) async {
+        let gone = availableResources.filter { $0.bare == bare }
+        guard !gone.isEmpty else { return }
+        availableResources.subtract(gone)
+        let time = now()
+        var changes = StoreChanges(time: time)
+        for resource in gone.sorted() {
+            stage(switchboard.handle(.presence(jid: bare, resource: resource.resource, show: nil, at: Timestamp(millisecondsSinceEpoch: time))), into: &changes)
         }
+        await commitLogging(changes)
     }
 
     private func messageReceived(_ message: Message) async {
         guard let xmpp, let from = message.from, let to = message.to else { return }
-        if message.type == .error, let id = message.id, receipts.bounced(id: id) {
-            logger.notice("the XMPP server bounced a line to a librarian", metadata: ["to": "\(from)", "id": "\(id)"])
-            return
-        }
+        if message.type == .error, let id = message.id, lineBounced(id: id) { return }
         if let confirmed = message.receiptFor {
-            receipts.confirmed(id: confirmed, by: from.bare.description)
+            await receiptReceived(id: confirmed, from: from.bare.description)
             return
         }
         guard let body = message.body, !body.isEmpty else { return }
@@ -286,7 +263,7 @@ extension Router {
         let event = Event.operatorMessage(from: sender, conversation: conversation, body: body, at: Timestamp(millisecondsSinceEpoch: time))
         guard message.requestsReceipt, let id = message.id else {
             var changes = StoreChanges(time: time)
-            record(switchboard.handle(event), into: &changes)
+            stage(switchboard.handle(event), into: &changes)
             await commitLogging(changes)
             return
         }
@@ -300,7 +277,7 @@ extension Router {
         }
         var changes = StoreChanges(time: time)
         changes.seen.append(key)
-        record(switchboard.handle(event), into: &changes)
+        stage(switchboard.handle(event), into: &changes)
         changes.stanzas.append(receipt)
         await commitLogging(changes)
     }

@@ -16,11 +16,15 @@ struct StoreChanges: Sendable {
     var offlineDeletes: [Int64] = []
     var outbox: [OutboxInsert] = []
     var deliveries: [DeliveryReport] = []
+    /// Lines to librarians: committed with the decision that sends them, sent once the commit holds.
+    var librarianLines: [LibrarianLineRecord] = []
+    /// Replies librarians wrote, kept so a failure reported later reaches the writer.
+    var replies: [LibrarianReplyRecord] = []
 
     // After the commit:
     var outboxProtocols: Set<String> = []
     var gatewayOnline: [(GatewayID, Bool)] = []
-    /// Stanzas for operators, sent (in order) once the commit holds.
+    /// Stanzas that need no durability (delivery receipts, presence), sent in order once the commit holds.
     var stanzas: [XMLElement] = []
     var log: [LogLine] = []
 
@@ -32,7 +36,8 @@ struct StoreChanges: Sendable {
 
     var isEmpty: Bool {
         seen.isEmpty && conversations.isEmpty && transcripts.isEmpty && offlineInserts.isEmpty && offlineDeletes.isEmpty
-            && outbox.isEmpty && deliveries.isEmpty && gatewayOnline.isEmpty && stanzas.isEmpty && log.isEmpty
+            && outbox.isEmpty && deliveries.isEmpty && librarianLines.isEmpty && replies.isEmpty && gatewayOnline.isEmpty
+            && stanzas.isEmpty && log.isEmpty
     }
 
     /// Writes the rows, in an order that satisfies foreign keys (conversations before what refers to them).
@@ -57,6 +62,8 @@ struct StoreChanges: Sendable {
                 body: message.body, conversation: message.conversation, at: time
             )
         }
+        for line in librarianLines { try connection.insertLibrarianLine(line) }
+        for reply in replies { try connection.insertLibrarianReply(reply) }
         for report in deliveries {
             try connection.recordDelivery(messageID: report.messageID, status: "\(report.status)", reason: report.reason.isEmpty ? nil : report.reason, at: time)
         }

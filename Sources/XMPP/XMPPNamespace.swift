@@ -10,6 +10,9 @@ public enum XMPPNamespace {
     public static let stanzaErrors = "urn:ietf:params:xml:ns:xmpp-stanzas"
     /// Message delivery receipts (XEP-0184): `<request/>` asks the recipient to confirm, `<received id/>` confirms.
     public static let receipts = "urn:xmpp:receipts"
+    /// Unique and stable stanza ids (XEP-0359): `<origin-id id/>` repeats a message's own id, so a client that
+    /// gets it again (sent again after a crash) recognises the repeat.
+    public static let stableStanzaIDs = "urn:xmpp:sid:0"
     /// The XML namespace bound to the `xml:` prefix (`xml:lang`).
     public static let xml = "http://www.w3.org/XML/1998/namespace"
 }

@@ -32,6 +32,9 @@ public protocol ComponentDelegate: Sendable {
     func componentReceived(_ stanza: IncomingStanza) async
     /// The connection ended (it will be retried); presence learned on it is no longer current.
     func componentDisconnected(reason: String) async
+    /// These stanzas (by their `id`) are written to the server's socket: from here on only the server can lose
+    /// them. Called after every batch that held stanzas with ids.
+    func componentWrote(stanzaIDs: [String]) async
 }
 
 /// The router's XEP-0114 connection to its XMPP server: connects, authenticates, reads stanzas, writes queued ones,
@@ -160,6 +163,8 @@ public struct ComponentConnection: Service, CustomStringConvertible {
                 outbox.requeue(batch)
                 throw error
             }
+            let ids = batch.compactMap { $0[attribute: "id"] }
+            if !ids.isEmpty { await delegate.componentWrote(stanzaIDs: ids) }
         }
     }
 }

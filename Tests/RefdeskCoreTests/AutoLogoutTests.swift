@@ -25,7 +25,7 @@ struct AutoLogoutTests {
         #expect(desk.board.isRoutable("bob"))
 
         let expiry = desk.tick(at: t(20) + .seconds(1800))
-        #expect(expiry.contains(.notifyOperator(jid: desk.bob, conversation: nil, text: Switchboard.autoLogoutNotice)))
+        #expect(expiry.contains(.notifyOperator(jid: desk.bob, conversation: nil, patron: nil, text: Switchboard.autoLogoutNotice)))
         #expect(
             Switchboard.autoLogoutNotice
                 == "Auto-logout: you are no longer receiving new chats; send any presence change (or /logout off) to come back"

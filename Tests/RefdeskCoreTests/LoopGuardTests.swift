@@ -112,7 +112,7 @@ struct PingPongTests {
         #expect(fast == [false, false, false, false, true])
     }
 
-    @Test("a ping-pong conversation is cut off and the patron muted for the cool-down")
+    @Test("a ping-pong conversation is cut off, both sides are told once, and the patron is muted for the cool-down")
     func cutOff() throws {
         var desk = try Desk(pingPong: PingPongPolicy(maximumTurns: 3, window: .seconds(10), cooldown: .seconds(60)))
         desk.staff(desk.bob, at: t(0))
@@ -126,11 +126,17 @@ struct PingPongTests {
         #expect(ended.id == id)
         #expect(ended.state == .completed)
         #expect(cut.notifications.map(\.jid) == [desk.bob])
-        #expect(cut.toPatrons.isEmpty)
+        #expect(cut.notifications[0].text.contains("cut off"))
+        // The librarian reads it in the patron's window, from the patron's address.
+        #expect(cut.contains { if case .notifyOperator(_, id, desk.patron("+15551234567"), _) = $0 { true } else { false } })
+        #expect(cut.toPatrons.map(\.patron) == [desk.patron("+15551234567")])
+        #expect(cut.toPatrons[0].text == Switchboard.cutOffNotice(pause: "1 min"))
         #expect(cut.dropReasons == ["conversation \(id) cut off: more than 3 turns within 10000 ms"])
 
+        // Later lines are dropped without another notice: nothing a bot could answer.
         let muted = desk.text(from: "+15551234567", "ping", at: t(20))
         #expect(muted.offers.isEmpty)
+        #expect(muted.toPatrons.isEmpty)
         #expect(muted.dropReasons.count == 1)
         #expect(desk.text(from: "+15551234567", "hello again", at: t(75)).newConversationID != nil)
     }

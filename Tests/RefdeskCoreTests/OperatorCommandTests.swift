@@ -23,7 +23,7 @@ struct OperatorCommandTests {
     func help(body: String) throws {
         var (desk, id) = try Self.bobsChat()
         let actions = desk.command(desk.bob, in: id, body, at: t(200))
-        #expect(actions == [.notifyOperator(jid: desk.bob, conversation: id, text: Switchboard.commandHelp)])
+        #expect(actions == [.notifyOperator(jid: desk.bob, conversation: id, patron: desk.patron("+15551234567"), text: Switchboard.commandHelp)])
         #expect(Switchboard.commandHelp.contains("/transfer NAME"))
     }
 
@@ -198,7 +198,7 @@ struct OperatorCommandTests {
         var desk = try Self.cannedDesk()
         let id = try #require(desk.text(from: "+15551234567", "When are you open?", at: t(10)).newConversationID)
         let actions = desk.command(desk.bob, in: id, "/canned HOURS", at: t(20))
-        #expect(actions.contains(.sendToPatron(desk.patron("+15551234567"), conversation: id, text: "We're open 9 to 5.")))
+        #expect(actions.contains(.sendToPatron(desk.patron("+15551234567"), conversation: id, text: "We're open 9 to 5.", author: "bob")))
         #expect(actions.contains(.recordTranscript(id, TranscriptLine(speaker: .operator("bob"), text: "We're open 9 to 5.", at: t(20)))))
         #expect(actions.notifications.map(\.text) == ["Sent hours: We're open 9 to 5."])
         // Like any first reply, it takes the chat.

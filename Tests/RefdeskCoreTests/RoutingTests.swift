@@ -19,7 +19,7 @@ struct RoutingTests {
         )
 
         let answer = desk.reply(from: desk.bob, in: id, "Yes, on microfilm.", at: t(20))
-        #expect(answer.contains(.sendToPatron(desk.patron("+15551234567"), conversation: id, text: "Yes, on microfilm.")))
+        #expect(answer.contains(.sendToPatron(desk.patron("+15551234567"), conversation: id, text: "Yes, on microfilm.", author: "bob")))
         #expect(answer.notifications.map(\.jid) == [desk.aliceDesk])
         #expect(answer.notifications.map(\.text) == ["bob took this chat"])
         let conversation = try #require(desk.board.conversation(id))

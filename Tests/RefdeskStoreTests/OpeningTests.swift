@@ -209,11 +209,11 @@ struct IdentifierTests {
         #expect(try connection.storedOperators().map(\.id) == [2])
     }
 
-    @Test("migration 3 keeps every row, id and reference of an existing database and then never reuses an id")
+    @Test("the ids migration keeps every row, id and reference of an existing database and then never reuses an id")
     func migrationKeepsRows() throws {
         let scratch = try ScratchDirectory()
         let path = scratch.path("old.sqlite")
-        let old = try SQLiteConnection.openDatabase(at: path, migrations: Array(RouterSchema.migrations.prefix(2)), logger: quietLogger)
+        let old = try SQLiteConnection.openDatabase(at: path, migrations: Array(RouterSchema.migrations.prefix(3)), logger: quietLogger)
         try old.execute(
             """
             INSERT INTO queues (id, name, routing_policy, chat_limit) VALUES (1, 'ask', 'ring-all', 0), (5, 'kids', 'ring-all', 0);

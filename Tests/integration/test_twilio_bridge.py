@@ -1,6 +1,7 @@
 """refdesk-twilio end to end: the real router (gateway protocol `twilio`, its queue offline), the real bridge, and
 a fake of Twilio's REST API. Webhooks are signed with the official `twilio` library, as Twilio signs them."""
 import base64
+import http.client
 import os
 import signal
 import socket
@@ -73,16 +74,29 @@ class TwilioBridgeProcess:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
-    def post(self, endpoint: str, params: dict, signature=None, sign_with: str = TOKEN, raw: bytes = None):
+    def post(self, endpoint: str, params: dict, signature=None, sign_with: str = TOKEN, raw: bytes = None,
+             content_type: str | None = "application/x-www-form-urlencoded"):
         """POSTs a webhook to the listener (the reverse proxy's view), signed over the public URL unless
-        `signature` is given ("" for none). Returns (status, content type, body)."""
+        `signature` is given ("" for none), with `content_type` (None: no Content-Type header). Returns (status,
+        content type, body)."""
         public_url = f"{PUBLIC}/{endpoint}"
         if signature is None:
             signature = RequestValidator(sign_with).compute_signature(public_url, params)
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        headers = {"Content-Type": content_type} if content_type else {}
         if signature:
             headers["X-Twilio-Signature"] = signature
         data = raw if raw is not None else urllib.parse.urlencode(params).encode()
+        if content_type is None:  # urllib would add a form Content-Type of its own
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            try:
+                connection.putrequest("POST", f"/refdesk/{endpoint}", skip_accept_encoding=True)
+                for name, value in {**headers, "Content-Length": str(len(data))}.items():
+                    connection.putheader(name, value)
+                connection.endheaders(data)
+                response = connection.getresponse()
+                return response.status, response.getheader("Content-Type"), response.read().decode()
+            finally:
+                connection.close()
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}/refdesk/{endpoint}", data=data, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
@@ -187,6 +201,32 @@ def test_forged_unsigned_oversized_and_malformed_webhooks_are_refused_and_nothin
     time.sleep(0.5)
     assert router.query("SELECT body FROM offline_inbox") == [("a real question",)]
     assert "X-Twilio-Signature does not match" in bridge.log_text()
+
+
+def test_both_endpoints_refuse_bodies_that_are_not_forms_with_415_and_route_nothing(desk):
+    """docs/twilio-bridge.md: both endpoints take `application/x-www-form-urlencoded`. A validly signed body sent
+    as another type (its bytes would still parse as a form) is refused with 415 and reaches nobody."""
+    router, bridge, api = desk()
+    params = sms(20, "+15551230020", "not a form")
+    multipart = (b'--x\r\nContent-Disposition: form-data; name="Body"\r\n\r\nnot a form\r\n--x--\r\n')
+    answers = [
+        bridge.post("sms", params, content_type="text/plain"),
+        bridge.post("sms", params, content_type="multipart/form-data; boundary=x"),
+        bridge.post("sms", params, content_type="multipart/form-data; boundary=x", raw=multipart),
+        bridge.post("sms", params, content_type="application/json"),
+        bridge.post("sms", params, content_type=None),
+        bridge.post("status", {"MessageSid": f"SM{21:032x}", "AccountSid": ACCOUNT, "MessageStatus": "delivered"},
+                    content_type="text/plain"),
+    ]
+    assert [status for status, _, _ in answers] == [415] * len(answers), answers
+    assert all("application/x-www-form-urlencoded" in body for _, _, body in answers)
+    assert "'text/plain'" in answers[0][2]
+    assert "415" in bridge.log_text()
+    # The same text with the right type is taken; only it reaches the router.
+    assert bridge.post("sms", params, content_type="application/x-www-form-urlencoded; charset=utf-8")[0] == 200
+    wait_until(lambda: inbox_count(router) >= 1, 10, "the form-encoded text")
+    time.sleep(0.5)
+    assert router.query("SELECT body FROM offline_inbox") == [("not a form",)]
 
 
 def test_a_replayed_message_sid_is_answered_200_and_changes_nothing(desk):

@@ -55,6 +55,10 @@ public struct Conversation: Hashable, Sendable, Codable, Identifiable {
     /// Patron messages received while new, oldest first; cleared once answered. A chat
     /// transferred to a queue starts with one entry holding the conversation so far.
     public var pending: [PendingMessage]
+    /// How many of `pending` (from the first) each staffing JID has been given, by an offer or as they came in.
+    /// An offer made again (a librarian away and back, a restart, a least-busy slot freed) gives a JID only the
+    /// lines it has not had: nobody is given a line twice. Reset with `pending`.
+    public var linesGiven: [BareJID: Int]
 
     public init(
         id: ConversationID,
@@ -65,7 +69,8 @@ public struct Conversation: Hashable, Sendable, Codable, Identifiable {
         answeredAt: Timestamp? = nil,
         endedAt: Timestamp? = nil,
         offers: [Offer] = [],
-        pending: [PendingMessage] = []
+        pending: [PendingMessage] = [],
+        linesGiven: [BareJID: Int] = [:]
     ) {
         self.id = id
         self.queue = queue
@@ -76,6 +81,46 @@ public struct Conversation: Hashable, Sendable, Codable, Identifiable {
         self.endedAt = endedAt
         self.offers = offers
         self.pending = pending
+        self.linesGiven = linesGiven
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, queue, patron, `operator`, startedAt, answeredAt, endedAt, offers, pending, linesGiven
+    }
+
+    /// Reads conversations saved before `linesGiven` existed too: then each JID offered the chat had been given
+    /// every pending line, which is what offers did.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(ConversationID.self, forKey: .id)
+        queue = try container.decode(QueueName.self, forKey: .queue)
+        patron = try container.decode(PatronID.self, forKey: .patron)
+        `operator` = try container.decodeIfPresent(OperatorName.self, forKey: .operator)
+        startedAt = try container.decode(Timestamp.self, forKey: .startedAt)
+        answeredAt = try container.decodeIfPresent(Timestamp.self, forKey: .answeredAt)
+        endedAt = try container.decodeIfPresent(Timestamp.self, forKey: .endedAt)
+        let offers = try container.decode([Offer].self, forKey: .offers)
+        let pending = try container.decode([PendingMessage].self, forKey: .pending)
+        self.offers = offers
+        self.pending = pending
+        linesGiven = try container.decodeIfPresent([BareJID: Int].self, forKey: .linesGiven)
+            ?? Dictionary(offers.map { ($0.jid.bare, pending.count) }, uniquingKeysWith: max)
+    }
+
+    /// The pending lines `jid` has not been given yet, oldest first.
+    public func linesNotGiven(to jid: BareJID) -> ArraySlice<PendingMessage> {
+        pending[min(linesGiven[jid] ?? 0, pending.count)...]
+    }
+
+    /// Records that `jid` now has every pending line.
+    mutating func gaveEveryLine(to jid: BareJID) {
+        linesGiven[jid] = pending.count
+    }
+
+    /// Starts the pending list afresh (answered, or handed to another queue): nobody has been given any of it.
+    mutating func replacePending(with messages: [PendingMessage]) {
+        pending = messages
+        linesGiven = [:]
     }
 
     /// Derived from which timestamps are set, so it can never disagree with them.

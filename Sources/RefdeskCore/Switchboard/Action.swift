@@ -5,13 +5,15 @@ public enum Action: Hashable, Sendable {
     case queuePresenceChanged(QueueName, online: Bool)
     /// Sign a gateway on or off, following its queue.
     case setGatewayOnline(GatewayID, online: Bool)
-    /// Offer a new conversation to an operator at `jid`, showing everything the patron has
-    /// written so far (for a chat transferred from another queue: first the conversation so far).
+    /// Offer a new conversation to an operator at `jid`, showing what the patron has written that this JID has not
+    /// been given before (for a chat transferred from another queue: first the conversation so far). `messages` is
+    /// empty when an offer is made again to a JID that already has every line: nothing is sent then.
     case offerToOperator(OperatorName, jid: FullJID, conversation: ConversationID, patron: PatronID, messages: [String])
-    /// Relay a patron's message to an operator.
-    case sendToOperator(jid: FullJID, conversation: ConversationID, text: String)
-    /// Send text to a patron through their gateway; `conversation` is `nil` for the offline reply.
-    case sendToPatron(PatronID, conversation: ConversationID?, text: String)
+    /// Relay a patron's message to an operator, in the patron's window.
+    case sendToOperator(jid: FullJID, conversation: ConversationID, patron: PatronID, text: String)
+    /// Send text to a patron through their gateway; `conversation` is `nil` for the offline reply. `author` is the
+    /// operator who wrote it (`nil` for refdesk's own notices), who is told if it does not reach the patron.
+    case sendToPatron(PatronID, conversation: ConversationID?, text: String, author: OperatorName?)
     /// Make this message durable in the offline inbox.
     case storeOffline(OfflineMessage)
     /// The inbox message has been handed to a conversation; remove it from the inbox.
@@ -20,9 +22,9 @@ public enum Action: Hashable, Sendable {
     case conversationChanged(Conversation)
     /// Append to the conversation's transcript; only emitted for queues that keep transcripts.
     case recordTranscript(ConversationID, TranscriptLine)
-    /// Tell an operator something from refdesk itself ("Alice took this chat"), in the
-    /// window of `conversation` when there is one.
-    case notifyOperator(jid: FullJID, conversation: ConversationID?, text: String)
+    /// Tell an operator something from refdesk itself ("Alice took this chat"): in the patron's window (from the
+    /// patron's address, even when the conversation has just ended) when there is one, else from refdesk's domain.
+    case notifyOperator(jid: FullJID, conversation: ConversationID?, patron: PatronID?, text: String)
     /// An admin's change was refused; the reason is for the admin.
     case configurationRefused(ConfigurationChange, reason: String)
     /// The event was ignored; the reason is for the log.

@@ -13,6 +13,9 @@ public enum Event: Hashable, Sendable {
     case closeConversation(ConversationID, at: Timestamp)
     /// An admin changed the configuration. Use ``Switchboard/check(_:)`` before persisting it.
     case configure(ConfigurationChange, at: Timestamp)
+    /// A librarian's reply did not reach the patron: the bridge refused to send it (the patron opted out) or the
+    /// network reported it failed. Its writer is told, in the patron's window.
+    case replyFailed(ReplyFailure)
     /// Time passes. Debounced queue presence (including opening and closing hours) and
     /// auto-logout timers are decided on ticks, so the daemon should tick a few times per
     /// settle time (e.g. every 500 ms).
@@ -26,6 +29,8 @@ public enum Event: Hashable, Sendable {
             at
         case .patronMessage(let message):
             message.receivedAt
+        case .replyFailed(let failure):
+            failure.at
         }
     }
 }
@@ -50,6 +55,27 @@ public struct PatronMessage: Hashable, Sendable {
         self.messageID = messageID
         self.sentAt = sentAt
         self.receivedAt = receivedAt
+    }
+}
+
+/// A reply that did not reach its patron, as the router learns it from a bridge's delivery report.
+public struct ReplyFailure: Hashable, Sendable {
+    public var conversation: ConversationID?
+    public var patron: PatronID
+    /// Who wrote it.
+    public var author: OperatorName
+    public var text: String
+    /// Why, in plain words, as the bridge put it ("Not sent: the patron texted STOP …").
+    public var reason: String
+    public var at: Timestamp
+
+    public init(conversation: ConversationID?, patron: PatronID, author: OperatorName, text: String, reason: String, at: Timestamp) {
+        self.conversation = conversation
+        self.patron = patron
+        self.author = author
+        self.text = text
+        self.reason = reason
+        self.at = at
     }
 }
 

@@ -17,7 +17,7 @@ extension Switchboard {
         let line = body.dropFirst()
         let word = line.prefix { !$0.isWhitespace }
         let argument = Self.trimmed(line.dropFirst(word.count))
-        let command = Command(jid: jid, operator: op, conversation: id, at: at)
+        let command = CommandContext(jid: jid, operator: op, conversation: id, patron: conversations[id]?.patron, at: at)
         switch word.lowercased() {
         case "", "help": return command.reply(Self.commandHelp)
         case "transfer": return transfer(command, to: argument)
@@ -29,15 +29,17 @@ extension Switchboard {
         }
     }
 
-    /// Who typed a command, where, and when.
-    struct Command {
+    /// Who typed a command, in which window, and when. The answer goes to that window, from the patron's address,
+    /// even when the command ended the conversation.
+    struct CommandContext {
         var jid: FullJID
         var `operator`: Operator
         var conversation: ConversationID
+        var patron: PatronID?
         var at: Timestamp
 
         func reply(_ text: String) -> [Action] {
-            [.notifyOperator(jid: jid, conversation: conversation, text: text)]
+            [.notifyOperator(jid: jid, conversation: conversation, patron: patron, text: text)]
         }
     }
 
@@ -47,7 +49,7 @@ extension Switchboard {
     /// queue (which must be online; the chat waits there as new and is offered by the
     /// queue's policy). Either way the receiver sees the conversation so far; the patron is
     /// not told.
-    mutating func transfer(_ command: Command, to target: String) -> [Action] {
+    mutating func transfer(_ command: CommandContext, to target: String) -> [Action] {
         guard !target.isEmpty else { return command.reply("Usage: /transfer NAME, where NAME is an operator or a queue.") }
         let conversation: Conversation
         do {
@@ -60,7 +62,7 @@ extension Switchboard {
         return command.reply("There is no operator or queue named \(target).")
     }
 
-    private mutating func transfer(_ conversation: Conversation, _ command: Command, toOperator receiver: Operator) -> [Action] {
+    private mutating func transfer(_ conversation: Conversation, _ command: CommandContext, toOperator receiver: Operator) -> [Action] {
         let id = conversation.id
         guard receiver.name != command.operator.name else { return command.reply("You already have this chat.") }
         guard let receiverJID = newChatResource(of: receiver) else {
@@ -70,12 +72,12 @@ extension Switchboard {
         moved.operator = receiver.name
         save(moved)
         return [
-            .notifyOperator(jid: receiverJID, conversation: id, text: handOver(conversation, from: command.operator.name)),
-            .notifyOperator(jid: command.jid, conversation: id, text: "Chat \(id) transferred to \(receiver.name)."),
+            .notifyOperator(jid: receiverJID, conversation: id, patron: conversation.patron, text: handOver(conversation, from: command.operator.name)),
+            command.reply("Chat \(id) transferred to \(receiver.name).")[0],
         ]
     }
 
-    private mutating func transfer(_ conversation: Conversation, _ command: Command, toQueue queue: QueueConfiguration) -> [Action] {
+    private mutating func transfer(_ conversation: Conversation, _ command: CommandContext, toQueue queue: QueueConfiguration) -> [Action] {
         let id = conversation.id
         guard queue.name != conversation.queue else {
             return command.reply("Chat \(id) is already in queue \(queue.name); name an operator to hand it to.")
@@ -89,7 +91,7 @@ extension Switchboard {
         moved.operator = nil
         moved.offers = []
         // Offers show the pending messages, so the conversation so far leads them.
-        moved.pending = [PendingMessage(text: handOver(conversation, from: command.operator.name), receivedAt: command.at)]
+        moved.replacePending(with: [PendingMessage(text: handOver(conversation, from: command.operator.name), receivedAt: command.at)])
         save(moved)
         // `reconcileOffers` offers it by the new queue's policy once this event is handled.
         return command.reply("Chat \(id) transferred to queue \(queue.name).")
@@ -135,7 +137,7 @@ extension Switchboard {
     /// Ends the chat as completed; the patron's next message starts a new one. The owner of
     /// an ongoing chat may close it, and so may anyone who could take a new one (which
     /// clears chats nobody should answer); others offered it hear who closed it.
-    mutating func close(_ command: Command) -> [Action] {
+    mutating func close(_ command: CommandContext) -> [Action] {
         let conversation: Conversation
         do {
             conversation = try ownConversation(command, allowNew: true)
@@ -144,16 +146,21 @@ extension Switchboard {
         }
         let name = command.operator.name
         let others = conversation.offers.filter { $0.operator != name }
+        // Closing a waiting chat never discards lines unread: those the closer was not given come with the answer.
+        let unseen = conversation.state == .new ? conversation.linesNotGiven(to: command.jid.bare).map(\.text) : []
+        let answer = unseen.isEmpty
+            ? "Chat \(conversation.id) closed."
+            : "Chat \(conversation.id) closed. The patron's last messages, which you had not seen:\n" + unseen.joined(separator: "\n")
         return end(conversation, at: command.at)
-            + command.reply("Chat \(conversation.id) closed.")
-            + others.map { .notifyOperator(jid: $0.jid, conversation: conversation.id, text: "\(name) closed this chat") }
+            + command.reply(answer)
+            + others.map { .notifyOperator(jid: $0.jid, conversation: conversation.id, patron: conversation.patron, text: "\(name) closed this chat") }
     }
 
     // MARK: /canned
 
     /// Sends a configured reply as if the operator had typed it (so it takes a new chat like
     /// any first reply); without a name, lists the names.
-    mutating func canned(_ command: Command, named name: String) -> [Action] {
+    mutating func canned(_ command: CommandContext, named name: String) -> [Action] {
         let names = directory.cannedReplies.keys.sorted()
         let listing = names.isEmpty ? "No canned replies are configured." : "Canned replies: \(names.joined(separator: ", "))."
         guard !name.isEmpty else { return command.reply(listing) }
@@ -168,7 +175,7 @@ extension Switchboard {
     // MARK: /who
 
     /// Lists the queue's routable operators with their show, and when a closed queue opens.
-    func who(_ command: Command, queue name: String) -> [Action] {
+    func who(_ command: CommandContext, queue name: String) -> [Action] {
         let queue: QueueName
         if name.isEmpty {
             guard let conversation = conversations[command.conversation] else {
@@ -192,7 +199,7 @@ extension Switchboard {
 
     /// Starts (or restarts) the operator's auto-logout timer, or turns it off. At expiry,
     /// decided on a tick, they stop being routable until their presence changes.
-    mutating func logout(_ command: Command, argument: String) -> [Action] {
+    mutating func logout(_ command: CommandContext, argument: String) -> [Action] {
         let name = command.operator.name
         let usage = "Usage: /logout MINUTES (1 to \(Self.maximumAutoLogoutMinutes)) or /logout off."
         if argument.lowercased() == "off" {
@@ -218,7 +225,7 @@ extension Switchboard {
 
     /// The conversation the command acts on, if the operator may act on it: the owner of an
     /// ongoing chat, or (with `allowNew`) someone who may take a new one.
-    func ownConversation(_ command: Command, allowNew: Bool) throws(Refusal) -> Conversation {
+    func ownConversation(_ command: CommandContext, allowNew: Bool) throws(Refusal) -> Conversation {
         let id = command.conversation
         guard let conversation = conversations[id] else { throw Refusal(text: "Chat \(id) is not open.") }
         switch conversation.state {

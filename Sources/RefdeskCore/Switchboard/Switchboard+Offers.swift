@@ -48,6 +48,7 @@ extension Switchboard {
                 let queue = directory.queues[conversation.queue]
             else { continue }
             let before = conversation.offers
+            let givenBefore = conversation.linesGiven
             conversation.offers.removeAll { offer in
                 !(directory.isAssigned(offer.operator, to: conversation.queue) && isRoutable(offer.operator))
             }
@@ -56,17 +57,15 @@ extension Switchboard {
             case .ringAll:
                 for op in directory.operators(assignedTo: queue.name) where !conversation.isOffered(to: op.name) {
                     guard let jid = newChatResource(of: op) else { continue }
-                    conversation.offers.append(Offer(operator: op.name, jid: jid))
-                    actions.append(offerAction(conversation, to: op.name, at: jid))
+                    actions.append(offer(&conversation, to: op.name, at: jid))
                 }
             case .leastBusy(let limit):
                 if conversation.offers.isEmpty, let (name, jid) = leastBusyOperator(of: queue.name, limit: limit) {
-                    conversation.offers = [Offer(operator: name, jid: jid)]
                     lastTieWinner[queue.name] = name
-                    actions.append(offerAction(conversation, to: name, at: jid))
+                    actions.append(offer(&conversation, to: name, at: jid))
                 }
             }
-            if conversation.offers == before {
+            if conversation.offers == before, conversation.linesGiven == givenBefore {
                 conversations[id] = conversation
             } else {
                 save(conversation)
@@ -84,8 +83,13 @@ extension Switchboard {
         )
     }
 
-    private func offerAction(_ conversation: Conversation, to name: OperatorName, at jid: FullJID) -> Action {
-        .offerToOperator(name, jid: jid, conversation: conversation.id, patron: conversation.patron, messages: conversation.pending.map(\.text))
+    /// Offers the conversation to `name` at `jid`, giving that JID the pending lines it has not had yet: a librarian
+    /// offered a chat again (back from away, after a restart, on a freed least-busy slot) reads each line once.
+    private func offer(_ conversation: inout Conversation, to name: OperatorName, at jid: FullJID) -> Action {
+        let unseen = conversation.linesNotGiven(to: jid.bare).map(\.text)
+        conversation.offers.append(Offer(operator: name, jid: jid))
+        conversation.gaveEveryLine(to: jid.bare)
+        return .offerToOperator(name, jid: jid, conversation: conversation.id, patron: conversation.patron, messages: unseen)
     }
 
     /// Open chats an operator carries: the ones they own and the least-busy offers waiting

@@ -68,10 +68,18 @@ extension Switchboard {
     /// to everyone it is offered to (and onto its pending list for later offers).
     func relay(_ text: String, receivedAt: Timestamp, in conversation: inout Conversation) -> [Action] {
         if conversation.state == .ongoing, let jid = ownerResource(of: conversation) {
-            return [.sendToOperator(jid: jid, conversation: conversation.id, text: text)]
+            return [.sendToOperator(jid: jid, conversation: conversation.id, patron: conversation.patron, text: text)]
         }
         conversation.pending.append(PendingMessage(text: text, receivedAt: receivedAt))
-        return conversation.offers.map { .sendToOperator(jid: $0.jid, conversation: conversation.id, text: text) }
+        var actions: [Action] = []
+        for offer in conversation.offers {
+            // Offers give a JID every line it has not had, so this is the only one missing.
+            for line in conversation.linesNotGiven(to: offer.jid.bare) {
+                actions.append(.sendToOperator(jid: offer.jid, conversation: conversation.id, patron: conversation.patron, text: line.text))
+            }
+            conversation.gaveEveryLine(to: offer.jid.bare)
+        }
+        return actions
     }
 
     /// Keeps a message for later and, once per offline spell, tells the patron the queue is offline.
@@ -90,7 +98,7 @@ extension Switchboard {
         inboxPatrons[entry.queue, default: []].insert(entry.patron)
         var actions: [Action] = [.storeOffline(entry)]
         if autoReplied[queue.name, default: []].insert(patron).inserted, let reply = queue.offlineReply, !reply.isEmpty {
-            actions.append(.sendToPatron(patron, conversation: nil, text: offlineReply(reply, of: queue.name, at: message.receivedAt)))
+            actions.append(.sendToPatron(patron, conversation: nil, text: offlineReply(reply, of: queue.name, at: message.receivedAt), author: nil))
         }
         return actions
     }
@@ -104,16 +112,19 @@ extension Switchboard {
     }
 
     /// Ends a conversation that looks like two programs answering each other, and mutes the
-    /// patron for the cool-down so the loop cannot restart at once. Nothing is sent to the
-    /// patron: that would only feed the loop.
+    /// patron for the cool-down so the loop cannot restart at once. Everyone concerned is told once: the librarians
+    /// in the patron's window, the patron with one short notice (the next lines from them are dropped unanswered
+    /// until the cool-down ends, so the notice cannot feed a loop).
     mutating func cutOff(_ conversation: Conversation, at: Timestamp) -> [Action] {
         let policy = directory.pingPong
         muted[conversation.patron] = at + policy.cooldown
         var actions = end(conversation, at: at)
+        let pause = MessageAge.describe(policy.cooldown)
         let notice = "Chat \(conversation.id) was cut off: messages went back and forth faster than people type. "
-            + "Messages from this patron are ignored for \(MessageAge.describe(policy.cooldown))."
+            + "Nothing more is delivered either way for \(pause): the patron's messages are dropped and yours are not sent."
         let recipients = ownerResource(of: conversation).map { [$0] } ?? conversation.offers.map(\.jid)
-        actions += recipients.map { .notifyOperator(jid: $0, conversation: conversation.id, text: notice) }
+        actions += recipients.map { .notifyOperator(jid: $0, conversation: conversation.id, patron: conversation.patron, text: notice) }
+        actions.append(.sendToPatron(conversation.patron, conversation: conversation.id, text: Self.cutOffNotice(pause: pause), author: nil))
         actions.append(
             .dropped(
                 reason: "conversation \(conversation.id) cut off: more than \(policy.maximumTurns) turns "
@@ -121,5 +132,11 @@ extension Switchboard {
             )
         )
         return actions
+    }
+
+    /// What a patron cut off by the ping-pong guard reads, once.
+    static func cutOffNotice(pause: String) -> String {
+        "Your messages are not reaching the library for the next \(pause): they were coming faster than a person types. "
+            + "Please write again after that."
     }
 }

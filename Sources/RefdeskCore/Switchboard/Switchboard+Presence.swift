@@ -67,7 +67,7 @@ extension Switchboard {
                 uniquingKeysWith: { _, last in last }
             )
             if let jid = presence.resourceForOwnedChat(among: op.staffingJIDs) {
-                actions.append(.notifyOperator(jid: jid, conversation: nil, text: Self.autoLogoutNotice))
+                actions.append(.notifyOperator(jid: jid, conversation: nil, patron: nil, text: Self.autoLogoutNotice))
             }
         }
         return actions

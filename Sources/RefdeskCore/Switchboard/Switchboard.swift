@@ -161,6 +161,8 @@ public struct Switchboard: Sendable {
             }
         case .configure(let change, let at):
             actions = handleConfigurationChange(change, at: at)
+        case .replyFailed(let failure):
+            actions = tellWriter(failure)
         case .tick(let at):
             actions = expireAutoLogouts(at: at)
             pingPong.prune(at: at)

@@ -10,8 +10,43 @@ public enum RouterSchema {
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "initial router schema", sql: version1),
         Migration(version: 2, name: "pending messages of open conversations as rows", sql: version2),
-        Migration(version: 3, name: "queue, user and gateway ids are never reused", sql: version3, rebuildsTables: true),
+        Migration(version: 3, name: "lines to librarians kept until delivered; replies kept until reported", sql: version3),
+        Migration(version: 4, name: "queue, user and gateway ids are never reused", sql: version4, rebuildsTables: true),
     ]
+
+    /// Lines to librarians are made durable in the same commit as the decision that sends them, and kept until
+    /// their librarian has them: until a delivery receipt comes for clients that answer receipts (listed in
+    /// `receipt_clients`), until written to the XMPP server for the others. A restart, or a lost link, sends
+    /// what is left again under the same id. `librarian_replies` remembers who wrote each reply to a patron, so
+    /// a failure the network reports later (minutes or hours on) reaches its writer; rows go after three days.
+    static let version3 = """
+        CREATE TABLE librarian_outbox (
+            seq        INTEGER PRIMARY KEY,
+            id         TEXT NOT NULL UNIQUE,
+            recipient  TEXT NOT NULL,
+            to_jid     TEXT NOT NULL,
+            from_jid   TEXT NOT NULL,
+            body       TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX librarian_outbox_by_recipient ON librarian_outbox(recipient, seq);
+
+        CREATE TABLE receipt_clients (
+            jid   TEXT PRIMARY KEY,
+            since INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE librarian_replies (
+            message_id      TEXT PRIMARY KEY,
+            conversation_id INTEGER,
+            gateway_id      INTEGER NOT NULL,
+            patron          TEXT NOT NULL,
+            operator        TEXT NOT NULL,
+            body            TEXT NOT NULL,
+            created_at      INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX librarian_replies_by_age ON librarian_replies(created_at);
+        """
 
     /// SQLite gives a new row the highest id plus one, so deleting the newest gateway and adding another gave the
     /// new one the old id, and a retried `DELETE …/gateways/4` removed a different account. `AUTOINCREMENT` keeps
@@ -19,8 +54,8 @@ public enum RouterSchema {
     /// tables are rebuilt with their rows and ids (the copy sets the sequence to the highest id present; ids
     /// deleted above it before this migration cannot be known). Chat ids come from the router's own counter, which
     /// starts past the highest id in the history, and history rows are never deleted.
-    static let version3 = """
-        CREATE TABLE queues_v3 (
+    static let version4 = """
+        CREATE TABLE queues_v4 (
             id                INTEGER PRIMARY KEY AUTOINCREMENT,
             name              TEXT NOT NULL UNIQUE,
             routing_policy    TEXT NOT NULL CHECK (routing_policy IN ('ring-all', 'least-busy')),
@@ -30,22 +65,22 @@ public enum RouterSchema {
             opening_hours     TEXT,
             time_zone         TEXT
         );
-        INSERT INTO queues_v3 (id, name, routing_policy, chat_limit, offline_reply, keeps_transcripts, opening_hours, time_zone)
+        INSERT INTO queues_v4 (id, name, routing_policy, chat_limit, offline_reply, keeps_transcripts, opening_hours, time_zone)
             SELECT id, name, routing_policy, chat_limit, offline_reply, keeps_transcripts, opening_hours, time_zone FROM queues;
         DROP TABLE queues;
-        ALTER TABLE queues_v3 RENAME TO queues;
+        ALTER TABLE queues_v4 RENAME TO queues;
 
-        CREATE TABLE operators_v3 (
+        CREATE TABLE operators_v4 (
             id            INTEGER PRIMARY KEY AUTOINCREMENT,
             name          TEXT NOT NULL UNIQUE,
             role          TEXT NOT NULL CHECK (role IN ('admin', 'operator')),
             password_hash TEXT
         );
-        INSERT INTO operators_v3 (id, name, role, password_hash) SELECT id, name, role, password_hash FROM operators;
+        INSERT INTO operators_v4 (id, name, role, password_hash) SELECT id, name, role, password_hash FROM operators;
         DROP TABLE operators;
-        ALTER TABLE operators_v3 RENAME TO operators;
+        ALTER TABLE operators_v4 RENAME TO operators;
 
-        CREATE TABLE gateways_v3 (
+        CREATE TABLE gateways_v4 (
             id                  INTEGER PRIMARY KEY AUTOINCREMENT,
             protocol            TEXT NOT NULL,
             queue               TEXT NOT NULL REFERENCES queues(name) ON DELETE RESTRICT ON UPDATE CASCADE,
@@ -55,10 +90,10 @@ public enum RouterSchema {
             created_at          INTEGER NOT NULL,
             UNIQUE (protocol, normalised_username)
         );
-        INSERT INTO gateways_v3 (id, protocol, queue, username, normalised_username, secret, created_at)
+        INSERT INTO gateways_v4 (id, protocol, queue, username, normalised_username, secret, created_at)
             SELECT id, protocol, queue, username, normalised_username, secret, created_at FROM gateways;
         DROP TABLE gateways;
-        ALTER TABLE gateways_v3 RENAME TO gateways;
+        ALTER TABLE gateways_v4 RENAME TO gateways;
         CREATE INDEX gateways_by_queue ON gateways(queue);
         """
 

@@ -125,15 +125,15 @@ extension Array where Element == Action {
     }
 
     var toOperators: [(jid: FullJID, text: String)] {
-        compactMap { if case .sendToOperator(let jid, _, let text) = $0 { (jid, text) } else { nil } }
+        compactMap { if case .sendToOperator(let jid, _, _, let text) = $0 { (jid, text) } else { nil } }
     }
 
     var toPatrons: [(patron: PatronID, text: String)] {
-        compactMap { if case .sendToPatron(let patron, _, let text) = $0 { (patron, text) } else { nil } }
+        compactMap { if case .sendToPatron(let patron, _, let text, _) = $0 { (patron, text) } else { nil } }
     }
 
     var notifications: [(jid: FullJID, text: String)] {
-        compactMap { if case .notifyOperator(let jid, _, let text) = $0 { (jid, text) } else { nil } }
+        compactMap { if case .notifyOperator(let jid, _, _, let text) = $0 { (jid, text) } else { nil } }
     }
 
     var stored: [OfflineMessage] {

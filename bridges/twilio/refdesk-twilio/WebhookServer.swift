@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import TwilioGateway
 
 /// The plain HTTP/1.1 listener Twilio's webhooks reach through the site's reverse proxy.
 ///
@@ -99,6 +100,12 @@ struct WebhookServer: Service {
         if tooLarge {
             logger.warning("webhook refused", metadata: ["endpoint": "\(endpoint)", "status": "413", "reason": "body larger than \(maximumBodyBytes) bytes"])
             return .refused(413, "body larger than \(maximumBodyBytes) bytes")
+        }
+        let contentType = head.headers.first(name: "content-type")
+        guard WebhookContentType.isForm(contentType) else {
+            let refusal = WebhookRefusal.unsupportedContentType(contentType)
+            logger.warning("webhook refused", metadata: ["endpoint": "\(endpoint)", "status": "415", "reason": "\(refusal)"])
+            return .refused(refusal.httpStatus, refusal.description)
         }
         let query = head.uri.firstIndex(of: "?").map { String(head.uri[$0...]) } ?? ""
         return await endpoints.handle(endpoint, body: body, signature: head.headers.first(name: "x-twilio-signature"), query: query)

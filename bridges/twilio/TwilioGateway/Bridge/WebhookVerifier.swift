@@ -65,6 +65,9 @@ public enum WebhookRefusal: Error, Sendable, Equatable, CustomStringConvertible 
     case unknownNumber
     /// The bridge has not yet learnt its gateways from the router; Twilio may try again.
     case notReady
+    /// The body is not a form: Twilio posts `application/x-www-form-urlencoded`, and a body of another type is not
+    /// read at all (its bytes could still parse as a form, signed by someone who has the token).
+    case unsupportedContentType(String?)
 
     /// The HTTP status of the answer.
     public var httpStatus: Int {
@@ -74,6 +77,7 @@ public enum WebhookRefusal: Error, Sendable, Equatable, CustomStringConvertible 
         case .missingSignature, .unknownAccount, .badSignature: 403
         case .unknownNumber: 404
         case .notReady: 503
+        case .unsupportedContentType: 415
         }
     }
 
@@ -86,6 +90,9 @@ public enum WebhookRefusal: Error, Sendable, Equatable, CustomStringConvertible 
         case .badSignature: "X-Twilio-Signature does not match"
         case .unknownNumber: "the To number is not a gateway of this account"
         case .notReady: "the gateways are not known yet (not connected to the router since start)"
+        case let .unsupportedContentType(type):
+            "the body must be application/x-www-form-urlencoded, as Twilio sends it, not "
+                + (type.map { "'\(WebhookContentType.clip($0))'" } ?? "a body without a Content-Type")
         }
     }
 }
