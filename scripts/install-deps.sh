@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing refdesk needs on Debian: the C libraries, Prosody (the XMPP server the
-# tests start on 127.0.0.1), sqlite3, and a Python venv (.venv) with the test peers (slixmpp, twilio, pytest).
+# tests start on 127.0.0.1), sqlite3, and a Python venv (.venv) with the test peers (slixmpp, twilio, pytest) and schemathesis.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

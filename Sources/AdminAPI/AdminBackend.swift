@@ -18,6 +18,14 @@ public protocol AdminBackend: Sendable {
     func addGateway(queue reference: String, protocolName: String, username: String, secret: String) async throws -> GatewayInfo
     func deleteGateway(queue reference: String, id: Int64) async throws
     func deleteGateway(queue reference: String, protocolName: String, username: String) async throws
+    /// Replaces a gateway's password or token in place; its bridge signs in again with it.
+    func updateGateway(queue reference: String, gateway: GatewayReference, secret: String) async throws -> GatewayInfo
+    /// One gateway with its state.
+    func gatewayStatus(queue reference: String, gateway: GatewayReference) async throws -> GatewayStatusInfo
+    /// Every gateway of every queue with its state.
+    func gatewayStatuses() async throws -> [GatewayStatusInfo]
+    /// The whole desk at a glance.
+    func deskStatus() async throws -> DeskStatus
 
     func assignments(queue reference: String) async throws -> [String]
     func assign(user: String, queue reference: String) async throws
@@ -181,14 +189,114 @@ public struct GatewayInfo: Sendable, Equatable {
     }
 }
 
+/// A gateway in a URL: by id, or by protocol and username (LibraryH3lp's two forms).
+public enum GatewayReference: Sendable, Equatable, CustomStringConvertible {
+    case id(Int64)
+    case account(protocolName: String, username: String)
+
+    public var description: String {
+        switch self {
+        case .id(let id): "\(id)"
+        case .account(let protocolName, let username): "\(protocolName)/\(username)"
+        }
+    }
+}
+
+/// A gateway with the state its bridge reports: refdesk's own resource beside LibraryH3lp's list, whose shape
+/// old clients rely on and which therefore stays as it was.
+public struct GatewayStatusInfo: Sendable, Equatable {
+    public var gateway: GatewayInfo
+    /// `online`, `offline`, `connecting` or `failed`.
+    public var state: String
+    public var reason: String
+    /// When it entered that state (ms since the epoch).
+    public var since: Int64
+
+    public init(gateway: GatewayInfo, state: String, reason: String, since: Int64) {
+        self.gateway = gateway
+        self.state = state
+        self.reason = reason
+        self.since = since
+    }
+
+    var json: JSONValue {
+        .object([
+            ("id", .integer(gateway.id)), ("queue", .string(gateway.queue)),
+            ("protocolId", .integer(GatewayInfo.protocolID(of: gateway.protocolName))), ("protocol", .string(gateway.protocolName)),
+            ("username", .string(gateway.username)), ("state", .string(state)), ("reason", .string(reason)),
+            ("since", .string(CivilTime.iso8601(since))),
+        ])
+    }
+}
+
+/// The whole desk at a glance: what `refdeskctl status` shows.
+public struct DeskStatus: Sendable, Equatable {
+    public struct Queue: Sendable, Equatable {
+        public var id: Int64
+        public var name: String
+        public var online: Bool
+        /// Assigned operators who can take chats now.
+        public var staffedBy: [String]
+        /// Conversations no operator has answered yet.
+        public var waitingChats: Int
+        /// Messages in the offline inbox.
+        public var offlineMessages: Int
+
+        public init(id: Int64, name: String, online: Bool, staffedBy: [String], waitingChats: Int, offlineMessages: Int) {
+            self.id = id
+            self.name = name
+            self.online = online
+            self.staffedBy = staffedBy
+            self.waitingChats = waitingChats
+            self.offlineMessages = offlineMessages
+        }
+    }
+
+    public var queues: [Queue]
+    public var gateways: [GatewayStatusInfo]
+    /// Replies no bridge has acknowledged yet, by protocol.
+    public var outbox: [String: Int]
+    /// Whether the XMPP component is connected; `nil` when the router has no XMPP server configured.
+    public var xmppConnected: Bool?
+
+    public init(queues: [Queue], gateways: [GatewayStatusInfo], outbox: [String: Int], xmppConnected: Bool?) {
+        self.queues = queues
+        self.gateways = gateways
+        self.outbox = outbox
+        self.xmppConnected = xmppConnected
+    }
+
+    var json: JSONValue {
+        .object([
+            (
+                "queues",
+                .array(
+                    queues.map { queue in
+                        .object([
+                            ("id", .integer(queue.id)), ("name", .string(queue.name)), ("online", .bool(queue.online)),
+                            ("staffedBy", .array(queue.staffedBy.map(JSONValue.string))), ("waitingChats", .integer(Int64(queue.waitingChats))),
+                            ("offlineMessages", .integer(Int64(queue.offlineMessages))),
+                        ])
+                    }
+                )
+            ),
+            ("gateways", .array(gateways.map(\.json))),
+            ("outbox", .object(outbox.sorted { $0.key < $1.key }.map { ($0.key, .integer(Int64($0.value))) })),
+            ("xmppConnected", xmppConnected.map(JSONValue.bool) ?? .null),
+        ])
+    }
+}
+
 public struct UserInfo: Sendable, Equatable {
+    public var id: Int64
     public var name: String
     public var role: AdminRole
     public var hasPassword: Bool
     public var staffingJIDs: [String]
     public var queues: [String]
 
-    public init(name: String, role: AdminRole, hasPassword: Bool, staffingJIDs: [String], queues: [String]) {
+    public init(id: Int64, name: String, role: AdminRole, hasPassword: Bool, staffingJIDs: [String], queues: [String]) {
+        self.id = id
         self.name = name
         self.role = role
         self.hasPassword = hasPassword
@@ -198,7 +306,7 @@ public struct UserInfo: Sendable, Equatable {
 
     var json: JSONValue {
         .object([
-            ("name", .string(name)), ("role", .string(role.rawValue)), ("canSignIn", .bool(hasPassword)),
+            ("id", .integer(id)), ("name", .string(name)), ("role", .string(role.rawValue)), ("canSignIn", .bool(hasPassword)),
             ("staffing", .array(staffingJIDs.map(JSONValue.string))), ("queues", .array(queues.map(JSONValue.string))),
         ])
     }

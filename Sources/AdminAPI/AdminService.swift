@@ -94,7 +94,7 @@ public struct AdminService: Sendable {
         case .logout:
             if let token = request.cookie(SessionCookie.name) { await auth.close(token) }
             var response = AdminResponse.success
-            response.headers.append(("Set-Cookie", SessionCookie.clear))
+            response.headers.append(("Set-Cookie", SessionCookie.clear(secure: request.isSecure)))
             return response
         case .whoami:
             guard let caller else { throw AdminError(status: 401, "Not signed in") }
@@ -104,7 +104,7 @@ public struct AdminService: Sendable {
             return .json(.array(try await backend.queues().map(\.json)))
         case .createQueue:
             var settings = QueueSettings(name: try fields.required("name"))
-            try Self.checkName(settings.name, what: "queue")
+            try Self.checkQueueName(settings.name)
             let update = try Self.queueUpdate(fields)
             settings.routing = update.routing ?? .ringAll
             settings.chatLimit = update.chatLimit ?? 0
@@ -142,6 +142,24 @@ public struct AdminService: Sendable {
             )
             // LibraryH3lp answered a POST with a one-element list.
             return .json(.array([gateway.json(returningSecret: settings.returnSecrets)]))
+        case .showGateway(let queue, let gateway):
+            return .json(try await backend.gatewayStatus(queue: queue, gateway: gateway).json)
+        case .updateGateway(let queue, let gateway):
+            let secret = try fields.secret("password")
+            if secret.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+                throw RequestFields.Invalid(message: "Field password contains control characters")
+            }
+            let updated = try await backend.updateGateway(queue: queue, gateway: gateway, secret: secret)
+            logger.info(
+                "gateway password changed",
+                metadata: ["gateway": "\(updated.id)", "queue": "\(updated.queue)", "protocol": "\(updated.protocolName)", "by": "\(caller?.name ?? "")"]
+            )
+            // Answered like a POST: a one-element list in LibraryH3lp's shape.
+            return .json(.array([updated.json(returningSecret: settings.returnSecrets)]))
+        case .gatewayStates:
+            return .json(.array(try await backend.gatewayStatuses().map(\.json)))
+        case .status:
+            return .json(try await backend.deskStatus().json)
         case .deleteGatewayByID(let queue, let id):
             try await backend.deleteGateway(queue: queue, id: id)
             logger.info("gateway deleted", metadata: ["gateway": "\(id)", "queue": "\(queue)", "by": "\(caller?.name ?? "")"])
@@ -211,17 +229,17 @@ public struct AdminService: Sendable {
         case .listChats:
             var filter = ChatFilter()
             filter.queue = try fields.optional("queue").flatMap { $0.isEmpty ? nil : $0 }
-            if let state = try fields.optional("state"), !state.isEmpty {
+            if let state = try fields.optional("state") {
                 guard ["new", "ongoing", "completed"].contains(state) else {
                     throw RequestFields.Invalid(message: "Field state must be new, ongoing or completed, got \"\(state)\"")
                 }
                 filter.state = state
             }
-            if let from = try fields.optional("from"), !from.isEmpty {
+            if let from = try fields.optional("from") {
                 guard let start = CivilTime.parseDate(from) else { throw RequestFields.Invalid(message: "Field from must be a date YYYY-MM-DD, got \"\(from)\"") }
                 filter.from = start
             }
-            if let to = try fields.optional("to"), !to.isEmpty {
+            if let to = try fields.optional("to") {
                 guard let end = CivilTime.parseDate(to) else { throw RequestFields.Invalid(message: "Field to must be a date YYYY-MM-DD, got \"\(to)\"") }
                 filter.to = end + 86_400_000
             }
@@ -262,7 +280,7 @@ public struct AdminService: Sendable {
         var response = AdminResponse.json(
             .object([("success", .bool(true)), ("user", .string(account.name)), ("role", .string(account.role.rawValue))])
         )
-        response.headers.append(("Set-Cookie", SessionCookie.set(token, maxAge: settings.sessionLifetime.components.seconds)))
+        response.headers.append(("Set-Cookie", SessionCookie.set(token, maxAge: settings.sessionLifetime.components.seconds, secure: request.isSecure)))
         return response
     }
 
@@ -309,6 +327,17 @@ public struct AdminService: Sendable {
         guard allowed, name.count <= 64, let first = name.unicodeScalars.first, first != ".", first != "-" else {
             throw RequestFields.Invalid(
                 message: "A \(what) name may use only letters, digits, '.', '_' and '-' (up to 64, not starting with '.' or '-'), got \"\(name)\""
+            )
+        }
+    }
+
+    /// A queue name also may not be all digits: LibraryH3lp's clients address queues by numeric id
+    /// (`/queues/9347/gateways`), so a queue named `1` would hide queue id 1, or the other way round.
+    public static func checkQueueName(_ name: String) throws(RequestFields.Invalid) {
+        try checkName(name, what: "queue")
+        if name.allSatisfy({ ("0"..."9").contains($0) }) {
+            throw RequestFields.Invalid(
+                message: "A queue name cannot be all digits (got \"\(name)\"): /queues/\(name) means the queue with id \(name); add a letter"
             )
         }
     }

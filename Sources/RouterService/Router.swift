@@ -22,7 +22,8 @@ public actor Router {
     let database: DatabaseExecutor
     var gateways: [GatewayID: GatewayRecord]
     var sessions: [String: BridgeSession] = [:]
-    var gatewayStates: [GatewayID: (state: GatewayState, reason: String)] = [:]
+    /// Each gateway's state as its bridge reported it (see RouterGatewayStates.swift).
+    var gatewayStates: GatewayStateBook
     let logger: Logger
     let now: @Sendable () -> Int64
     var storageFailure: (any Error)?
@@ -71,6 +72,7 @@ public actor Router {
         self.presenceGate = PresenceGate(openAt: 0)
         self.logger = logger
         self.now = now
+        gatewayStates = GatewayStateBook(startedAt: now())
     }
 
     /// Opens the database (refusing a corrupt or newer one) and restores the rules state saved in it.
@@ -92,7 +94,8 @@ public actor Router {
                 pending: try connection.switchboardPending(),
                 inbox: try connection.allOfflineEntries(),
                 librarianLines: try connection.librarianLines(),
-                receiptClients: try connection.receiptClients()
+                receiptClients: try connection.receiptClients(),
+                highestChat: try connection.highestConversationID()
             )
         }
         let coreConfiguration = try StateMapping.configuration(
@@ -124,7 +127,9 @@ public actor Router {
         if let highest = snapshot.offlineInbox.map(\.id).max(), highest >= snapshot.nextOfflineMessageID {
             snapshot.nextOfflineMessageID = highest + 1
         }
-        try coreConfiguration.validate(timeZones: SystemTimeZones())
+        // A chat id names one conversation for good: new ones are numbered past every id in the history.
+        snapshot.nextConversationID = max(snapshot.nextConversationID, UInt64(max(0, loaded.highestChat)) + 1)
+        if let refusal = StoredAccountCollisions.validate(coreConfiguration, gateways: loaded.gateways, jids: loaded.jids) { throw refusal }
         let switchboard = Switchboard(configuration: coreConfiguration, snapshot: snapshot, timeZones: SystemTimeZones())
         logger.info(
             "state restored",
@@ -207,11 +212,15 @@ public actor Router {
             previous.close(.protocolViolation, reason: "replaced by a newer connection for protocol \(protocolName)")
         }
         sessions[protocolName] = session
+        bridgeConnected(protocolName: protocolName)
         return gatewayDescriptors(protocolName: protocolName)
     }
 
     func unregister(_ session: BridgeSession, protocolName: String) {
-        if sessions[protocolName] === session { sessions[protocolName] = nil }
+        if sessions[protocolName] === session {
+            sessions[protocolName] = nil
+            bridgeDisconnected(protocolName: protocolName)
+        }
     }
 
     /// Reliable frames from a bridge: patron messages and delivery reports. Returns once they are durable.
@@ -269,13 +278,6 @@ public actor Router {
     static func text(of message: InboundMessage) -> String {
         let links = message.media.map { "[\($0.contentType)] \($0.url)" }
         return ([message.body].filter { !$0.isEmpty } + links).joined(separator: "\n")
-    }
-
-    func gatewayStateChanged(id: UInt64, state: GatewayState, reason: String) {
-        let gatewayID = GatewayID(id)
-        gatewayStates[gatewayID] = (state, reason)
-        let level: Logger.Level = state == .failed ? .warning : .info
-        logger.log(level: level, "gateway state", metadata: ["gateway": "\(id)", "state": "\(state)", "reason": "\(reason)"])
     }
 
     func pendingOutbound(protocolName: String, afterSequence: Int64, limit: Int) async throws -> [SequencedMessage] {

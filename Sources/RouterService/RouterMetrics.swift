@@ -1,3 +1,4 @@
+import BridgeProtocol
 import RefdeskCore
 import RefdeskStore
 
@@ -9,6 +10,15 @@ public struct RouterObservedState: Sendable, Equatable {
     public var offlineInboxDepth: [String: Int]
     /// Replies not yet acknowledged by a bridge, by protocol (grows while a bridge is down).
     public var outboxDepth: [String: Int]
+    /// Whether each gateway is online as its bridge reports it, by queue, protocol and account.
+    public var gatewayUp: [GatewayLabels: Bool] = [:]
+
+    /// The labels of `refdesk_gateway_up`.
+    public struct GatewayLabels: Hashable, Sendable {
+        public var queue: String
+        public var protocolName: String
+        public var gateway: String
+    }
 }
 
 extension Router {
@@ -20,16 +30,18 @@ extension Router {
             online[queue.rawValue] = switchboard.isOnline(queue)
         }
         let depths = try await database.read { connection in
-            (
-                inbox: try connection.query("SELECT queue, count(*) FROM offline_inbox GROUP BY queue") { (try $0.string(0), try $0.int(1)) },
-                outbox: try connection.query("SELECT protocol, count(*) FROM outbox GROUP BY protocol") { (try $0.string(0), try $0.int(1)) }
-            )
+            (inbox: try connection.offlineInboxDepthByQueue(), outbox: try connection.outboxDepthByProtocol())
         }
-        var inbox = Dictionary(depths.inbox, uniquingKeysWith: +)
+        var inbox = depths.inbox
         for queue in queues where inbox[queue.rawValue] == nil {
             inbox[queue.rawValue] = 0
         }
-        return RouterObservedState(queueOnline: online, offlineInboxDepth: inbox, outboxDepth: Dictionary(depths.outbox, uniquingKeysWith: +))
+        var state = RouterObservedState(queueOnline: online, offlineInboxDepth: inbox, outboxDepth: depths.outbox)
+        for (record, status) in gatewaysWithStatus() {
+            let labels = RouterObservedState.GatewayLabels(queue: record.queueName, protocolName: record.network, gateway: record.username)
+            state.gatewayUp[labels] = status.state == .online
+        }
+        return state
     }
 
     /// Returns as soon as the actor runs it: the watchdog's proof that the router's main loop is not wedged.

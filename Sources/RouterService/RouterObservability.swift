@@ -18,6 +18,7 @@ public struct RouterObservability: Sendable {
     private let queueOnline: Gauge
     private let offlineInbox: Gauge
     private let outbox: Gauge
+    private let gatewayUp: Gauge
 
     public init(router: Router, xmppConfigured: Bool, logger: Logger) {
         self.router = router
@@ -29,6 +30,9 @@ public struct RouterObservability: Sendable {
             "refdesk_offline_inbox_depth", help: "Patron messages waiting in the offline inbox, by queue.", labels: ["queue"])
         outbox = registry.gauge(
             "refdesk_outbox_depth", help: "Replies waiting for a bridge to acknowledge them, by protocol.", labels: ["protocol"])
+        gatewayUp = registry.gauge(
+            "refdesk_gateway_up", help: "1 while a gateway is online as its bridge reports it, 0 otherwise (see the admin API for why).",
+            labels: ["queue", "protocol", "gateway"])
         xmppConnected.set(false)
     }
 
@@ -40,7 +44,8 @@ public struct RouterObservability: Sendable {
         ObservedComponentDelegate(inner: inner, health: xmppHealth, connected: xmppConnected)
     }
 
-    /// The metrics listener (when configured) and the watchdog, which must come last in the group.
+    /// The metrics listener (when configured), the status line for systemd, and the watchdog, which must come last
+    /// in the group.
     public func services(listen: (host: String, port: Int)?, notifier: SystemdNotifier) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let listen {
@@ -48,6 +53,10 @@ public struct RouterObservability: Sendable {
             services.append(.init(service: MetricsServer(address: ListenAddress(host: listen.host, port: listen.port), endpoints: endpoints, logger: logger)))
         }
         let router = self.router
+        // A service that ends stops the group: the status line runs only where systemd listens for it.
+        if notifier.isEnabled {
+            services.append(.init(service: RouterStatusReporter(router: router, notifier: notifier, logger: logger)))
+        }
         services.append(.init(service: WatchdogService(notifier: notifier, logger: logger, liveness: { await router.isResponsive() })))
         return services
     }
@@ -58,6 +67,9 @@ public struct RouterObservability: Sendable {
             queueOnline.replaceAll(Dictionary(uniqueKeysWithValues: state.queueOnline.map { ([$0.key], $0.value ? 1 : 0) }))
             offlineInbox.replaceAll(Dictionary(uniqueKeysWithValues: state.offlineInboxDepth.map { ([$0.key], Double($0.value)) }))
             outbox.replaceAll(Dictionary(uniqueKeysWithValues: state.outboxDepth.map { ([$0.key], Double($0.value)) }))
+            gatewayUp.replaceAll(
+                Dictionary(uniqueKeysWithValues: state.gatewayUp.map { ([$0.key.queue, $0.key.protocolName, $0.key.gateway], $0.value ? 1 : 0) })
+            )
         } catch {
             logger.warning("cannot read the router's state for metrics", metadata: ["error": "\(error)"])
         }

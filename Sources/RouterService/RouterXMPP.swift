@@ -75,8 +75,8 @@ extension Router {
 
     // MARK: Events from the XMPP server
 
-    /// (Re)connected: subscribe to staffing JIDs not yet subscribed, probe every one for its current presence,
-    /// and tell each the state of its queues.
+    /// (Re)connected: ask staffing JIDs that have not approved yet for a subscription, probe the others for their
+    /// current presence, and tell each the state of its queues (see RouterSubscriptions.swift).
     func xmppAuthenticated() async {
         guard let xmpp else { return }
         var stanzas: [XMLElement] = []
@@ -88,12 +88,9 @@ extension Router {
             guard let from = queueJID(queue) else { continue }
             for jid in staffingJIDs(of: queue) {
                 guard let to = try? JID(jid.description) else { continue }
-                if !approvedSubscriptions.contains("\(from) \(to)") {
-                    stanzas.append(Presence(from: from, to: to, type: .subscribe).element)
-                }
-                stanzas.append(Presence(from: from, to: to, type: .probe).element)
-                probed.insert(to.description)
-                stanzas.append(Presence(from: from, to: to, type: switchboard.isOnline(queue) ? .available : .unavailable).element)
+                stanzas += subscriptionGreeting(from: from, to: to, queue: queue)
+                // Only approved contacts are probed (RouterSubscriptions.swift), so only they can answer.
+                if approvedSubscriptions.contains("\(from) \(to)") { probed.insert(to.description) }
             }
         }
         for stanza in stanzas { xmpp.connection.send(stanza) }

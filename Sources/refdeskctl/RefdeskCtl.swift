@@ -21,8 +21,8 @@ struct RefdeskCtl: ParsableCommand {
             refdeskctl --generate-completion-script bash|zsh|fish.
             """,
         subcommands: [
-            Login.self, Logout.self, Whoami.self, Queues.self, Gateways.self, Users.self, Staffing.self, Assignments.self, Chats.self,
-            PresenceCommand.self,
+            Login.self, Logout.self, Whoami.self, Status.self, Queues.self, Gateways.self, Users.self, Staffing.self, Assignments.self,
+            Chats.self, PresenceCommand.self,
         ]
     )
 }
@@ -53,13 +53,17 @@ struct GlobalOptions: ParsableArguments {
         )
     }
 
-    /// Runs a request and shows its answer, or fails with the API's message and a fitting exit status.
-    func run(_ method: String, _ path: String, form: [(String, String)] = [], query: [(String, String)] = []) throws {
+    /// Runs a request and shows its answer (with `show`, or as a table), or fails with the API's message and a
+    /// fitting exit status.
+    func run(
+        _ method: String, _ path: String, form: [(String, String)] = [], query: [(String, String)] = [],
+        show: ((JSONValue) -> Void)? = nil
+    ) throws {
         do {
             let response = try connection().request(method, path, form: form, query: query)
             guard (200..<300).contains(response.status) else { throw Connection.failure(response) }
             if let value = response.json {
-                Output.show(value, json: json)
+                if let show, !json { show(value) } else { Output.show(value, json: json) }
             } else {
                 print(response.text, terminator: "")
             }
@@ -202,16 +206,93 @@ struct Queues: ParsableCommand {
     }
 }
 
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The whole desk at a glance: queues online, who staffs, waiting chats, gateways and their states, outbox depth."
+    )
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        try options.run("GET", "\(api)/status") { value in
+            let xmpp = value["xmppConnected"]
+            print("XMPP: " + (xmpp == .bool(true) ? "connected" : xmpp == .bool(false) ? "disconnected" : "not configured"))
+            print("")
+            let queues = value["queues"]?.arrayValue ?? []
+            Output.table(
+                header: ["queue", "id", "online", "staffed by", "waiting chats", "offline messages"],
+                rows: queues.map { queue in
+                    ["name", "id", "online", "staffedBy", "waitingChats", "offlineMessages"].map { Output.cell(queue[$0] ?? .null) }
+                }
+            )
+            print("")
+            let gateways = value["gateways"]?.arrayValue ?? []
+            if gateways.isEmpty {
+                print("No gateways.")
+            } else {
+                Output.table(
+                    header: ["gateway", "queue", "protocol", "username", "state", "since", "reason"],
+                    rows: gateways.map { gateway in
+                        ["id", "queue", "protocol", "username", "state", "since", "reason"].map { Output.cell(gateway[$0] ?? .null) }
+                    }
+                )
+            }
+            print("")
+            let outbox = value["outbox"]?.objectValue ?? []
+            let depths = outbox.map { "\($0.0) \(Output.cell($0.1))" }
+            print("Outbox: " + (depths.isEmpty ? "empty" : depths.joined(separator: ", ")))
+        }
+    }
+}
+
 struct Gateways: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List, add and delete a queue's gateways (AIM screen names, Twilio numbers).",
-        subcommands: [List.self, Add.self, Delete.self], defaultSubcommand: List.self
+        abstract: "List gateways with their states; add, show, re-key and delete a queue's gateways (AIM screen names, Twilio numbers).",
+        subcommands: [List.self, Show.self, Add.self, SetPassword.self, Delete.self], defaultSubcommand: List.self
     )
 
     struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every gateway with its state; with a queue, that queue's gateways in LibraryH3lp's shape."
+        )
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "A queue name or id.") var queue: String?
+        func run() throws {
+            if let queue {
+                try options.run("GET", "\(api)/queues/\(segment(queue))/gateways")
+            } else {
+                try options.run("GET", "\(api)/gateways")
+            }
+        }
+    }
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One gateway with its state (online, offline, connecting, failed), why, and since when.")
         @OptionGroup var options: GlobalOptions
         @Argument var queue: String
-        func run() throws { try options.run("GET", "\(api)/queues/\(segment(queue))/gateways") }
+        @Argument(help: "A gateway id, or a protocol followed by a username.") var gateway: [String]
+        func validate() throws {
+            guard gateway.count == 1 || gateway.count == 2 else { throw ValidationError("give an id, or a protocol and a username") }
+        }
+        func run() throws {
+            try options.run("GET", "\(api)/queues/\(segment(queue))/gateways/" + gateway.map(segment).joined(separator: "/"))
+        }
+    }
+    struct SetPassword: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-password",
+            abstract: "Change a gateway's password or token (read from standard input); its bridge signs in again with it."
+        )
+        @OptionGroup var options: GlobalOptions
+        @Argument var queue: String
+        @Argument(help: "A gateway id, or a protocol followed by a username.") var gateway: [String]
+        func validate() throws {
+            guard gateway.count == 1 || gateway.count == 2 else { throw ValidationError("give an id, or a protocol and a username") }
+        }
+        func run() throws {
+            let password = try readSecret("gateway password")
+            try options.run(
+                "PUT", "\(api)/queues/\(segment(queue))/gateways/" + gateway.map(segment).joined(separator: "/"), form: [("password", password)]
+            )
+        }
     }
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a gateway; its password is read from standard input.")

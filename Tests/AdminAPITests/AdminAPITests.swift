@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import AdminAPI
@@ -17,6 +18,11 @@ struct RoutingTests {
             ("GET", "/presence/ask", .presence(queue: "ask", plainText: false)),
             ("POST", "/\(p)/auth/login", .login),
             ("DELETE", "/\(p)/users/olive/staffing/olive%40example.org", .removeStaffing(user: "olive", jid: "olive@example.org")),
+            ("GET", "/\(p)/queues/ask/gateways/8724", .showGateway(queue: "ask", gateway: .id(8724))),
+            ("PUT", "/\(p)/queues/ask/gateways/8724", .updateGateway(queue: "ask", gateway: .id(8724))),
+            ("PUT", "/\(p)/queues/ask/gateways/aim/desk%40aol.com", .updateGateway(queue: "ask", gateway: .account(protocolName: "aim", username: "desk@aol.com"))),
+            ("GET", "/\(p)/gateways", .gatewayStates),
+            ("GET", "/\(p)/status", .status),
         ]
     )
     func resolves(method: String, path: String, route: AdminRoute) {
@@ -54,7 +60,9 @@ struct BodyTests {
     func bothEncodings() throws {
         let json = try fields(#"{"username": "me@aol.com", "password": "p w", "protocol": "aim", "limit": 3, "on": true}"#, type: "application/json")
         let form = try fields("username=me%40aol.com&password=p+w&protocol=aim&limit=3&on=true", type: "application/x-www-form-urlencoded")
-        #expect(json == form)
+        #expect(json.values == form.values)
+        #expect(try json.integer("limit", in: 0...5) == form.integer("limit", in: 0...5))
+        #expect(try json.flag("on") == form.flag("on"))
         #expect(try fields(#"{"a": "b"}"#, type: nil)["a"] == "b")
     }
 
@@ -145,9 +153,11 @@ struct AuthTests {
         #expect(throttle.check(account: "anyone", address: "10.0.0.9", at: 70_001) == .address(retryAfter: 59_999))
     }
 
-    @Test("The session cookie is HttpOnly, Secure and SameSite=Strict")
+    @Test("The session cookie is HttpOnly and SameSite=Strict, and Secure when it was set over HTTPS")
     func cookie() {
-        #expect(SessionCookie.set("abc", maxAge: 60) == "refdesk_session=abc; Path=/; Max-Age=60; HttpOnly; Secure; SameSite=Strict")
+        #expect(SessionCookie.set("abc", maxAge: 60, secure: true) == "refdesk_session=abc; Path=/; Max-Age=60; HttpOnly; Secure; SameSite=Strict")
+        #expect(SessionCookie.set("abc", maxAge: 60, secure: false) == "refdesk_session=abc; Path=/; Max-Age=60; HttpOnly; SameSite=Strict")
+        #expect(SessionCookie.clear(secure: false) == "refdesk_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict")
         let request = AdminRequest(method: "GET", target: "/", headers: [("Cookie", "a=1; refdesk_session=tok; b=2")])
         #expect(request.cookie("refdesk_session") == "tok")
     }
@@ -165,5 +175,96 @@ struct AuthTests {
         #expect(!AdminServerSettings.isLoopback("0.0.0.0") && !AdminServerSettings.isLoopback("10.0.0.1") && !AdminServerSettings.isLoopback("::"))
         let settings = AdminServerSettings(listeners: [.init(host: "0.0.0.0", port: 80, tls: false)], identity: nil)
         #expect(throws: TLSServerError.self) { try settings.validate() }
+    }
+}
+
+
+@Suite("The OpenAPI document")
+struct OpenAPIDocumentTests {
+    /// `docs/admin-api.openapi.yaml`, found from this file's place in the repository.
+    static func document() throws -> String {
+        var path = #filePath
+        for _ in 0..<3 { path = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) }
+        return try String(contentsOfFile: path + "/docs/admin-api.openapi.yaml", encoding: .utf8)
+    }
+
+    /// The operations the document lists: each `  /path:` line under `paths:`, then its `    method:` lines.
+    static func documentedOperations() throws -> Set<String> {
+        var operations: Set<String> = []
+        var inPaths = false
+        var path: String?
+        for line in try document().split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "paths:" { inPaths = true; continue }
+            if inPaths, let first = line.first, first != " " { break }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if let path, line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":") {
+                let method = line.dropFirst(4).dropLast()
+                if ["get", "put", "post", "delete", "options", "patch", "head"].contains(method) {
+                    operations.insert("\(method.uppercased()) \(path)")
+                }
+            }
+        }
+        return operations
+    }
+
+    @Test("Every operation the router serves is in the document, and nothing else")
+    func sameOperations() throws {
+        let served = Set(AdminRoute.templates.map { "\($0.method) \($0.path)" })
+        let documented = try Self.documentedOperations()
+        #expect(served.subtracting(documented).isEmpty, "served but not documented")
+        #expect(documented.subtracting(served).isEmpty, "documented but not served")
+        #expect(served.count == AdminRoute.templates.count, "no operation is listed twice")
+    }
+
+    @Test("Every template resolves to an operation with its method, and other methods on it are refused with Allow")
+    func templatesResolve() throws {
+        let samples = ["{QueueId}": "ask", "{GatewayId}": "7", "{ProtocolName}": "aim", "{Username}": "desk%40aol.com", "{User}": "olive",
+                       "{Jid}": "olive%40example.org", "{Queue}": "ask"]
+        for (method, template) in AdminRoute.templates {
+            var path = template
+            for (name, value) in samples { path = path.replacingOccurrences(of: name, with: value) }
+            let segments = AdminRequest(method: method, target: path, headers: []).pathSegments
+            guard case .route = AdminRoute.resolve(method: method, segments: segments) else {
+                Issue.record("\(method) \(template) does not resolve")
+                continue
+            }
+            let allowed = AdminRoute.templates.filter { $0.path == template }.map(\.method)
+            if case .methodNotAllowed(let answer) = AdminRoute.resolve(method: "PATCH", segments: segments) {
+                #expect(Set(answer) == Set(allowed), "\(template)")
+            } else {
+                Issue.record("PATCH \(template) is not refused")
+            }
+        }
+    }
+}
+
+@Suite("Field rules")
+struct FieldRuleTests {
+    @Test("A queue name may not be all digits (it would read as a queue id); digits with a letter are fine")
+    func allDigitQueueNames() throws {
+        #expect(throws: RequestFields.Invalid.self) { try AdminService.checkQueueName("1") }
+        #expect(throws: RequestFields.Invalid.self) { try AdminService.checkQueueName("9347") }
+        try AdminService.checkQueueName("24x7")
+        try AdminService.checkQueueName("ask")
+    }
+
+    @Test("Text fields must be JSON strings: a number or boolean is refused with the field's name; counts and flags take them")
+    func textFieldsAreStrings() throws {
+        let request = AdminRequest(
+            method: "POST", target: "/x", headers: [("Content-Type", "application/json")],
+            body: Array(#"{"name": 5, "jid": true, "chatLimit": 3, "keepsTranscripts": false, "password": 12345678901}"#.utf8)
+        )
+        let fields = try RequestFields(request: request)
+        #expect(throws: RequestFields.Invalid(message: "Field name must be a string, got a number")) { try fields.required("name") }
+        #expect(throws: RequestFields.Invalid(message: "Field jid must be a string, got a boolean")) { try fields.optional("jid") }
+        #expect(throws: RequestFields.Invalid(message: "Field password must be a string, got a number")) { try fields.secret("password") }
+        #expect(try fields.integer("chatLimit", in: 0...10) == 3)
+        #expect(try fields.flag("keepsTranscripts") == false)
+        let form = try RequestFields(
+            request: AdminRequest(method: "POST", target: "/x", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array("name=5".utf8))
+        )
+        #expect(try form.required("name") == "5", "a form carries every value as text")
     }
 }

@@ -141,3 +141,34 @@ struct PingPongTests {
         #expect(desk.text(from: "+15551234567", "hello again", at: t(75)).newConversationID != nil)
     }
 }
+
+@Suite("Accounts across AIM and XMPP")
+struct CrossNetworkAccountTests {
+    @Test(
+        "an AIM screen name and the JID AOL gave it are one account, in either order",
+        arguments: [
+            ("frankdesk@aol.com", "frankdesk@aol.com"), ("Frank Desk", "frankdesk@aim.com"), ("frankdesk", "FrankDesk@AOL.com"),
+            ("someone@mac.com", "someone@mac.com"),
+        ]
+    )
+    func aimAndXMPP(screenName: String, jid: String) throws {
+        let aim = try AccountKey(protocol: .aim, address: screenName)
+        let xmpp = AccountKey(staffing: try BareJID(parsing: jid))
+        #expect(aim.isSameAccount(as: xmpp))
+        let withGateway = LoopGuard(gateways: [Gateway(id: 1, protocol: .aim, account: screenName, queue: "ask")], staffingJIDs: [])
+        #expect(throws: ConfigurationError.accountInUse) { try withGateway.checkStaffingJID(try BareJID(parsing: jid)) }
+        let withStaff = LoopGuard(gateways: [], staffingJIDs: [try BareJID(parsing: jid)])
+        #expect(throws: ConfigurationError.accountInUse) { try withStaff.checkGatewayAccount(screenName, protocol: .aim) }
+        #expect(withStaff.screenSender(screenName, protocol: .aim) != .accept(address: try GatewayProtocol.aim.normalise(screenName)))
+    }
+
+    @Test("other domains and other names stay apart")
+    func distinct() throws {
+        let aim = try AccountKey(protocol: .aim, address: "frankdesk@aol.com")
+        #expect(!aim.isSameAccount(as: AccountKey(staffing: try BareJID(parsing: "frankdesk@example.org"))))
+        #expect(!aim.isSameAccount(as: AccountKey(staffing: try BareJID(parsing: "otherdesk@aol.com"))))
+        let sms = try AccountKey(protocol: .twilio, address: "+15550001111")
+        #expect(sms.equivalents == [sms])
+        #expect(aim.xmppDomains.sorted() == ["aim.com", "aol.com"])
+    }
+}

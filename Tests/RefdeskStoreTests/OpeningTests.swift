@@ -184,3 +184,63 @@ struct OpeningTests {
         }
     }
 }
+
+@Suite("Ids are never reused")
+struct IdentifierTests {
+    @Test("a deleted queue's, user's or gateway's id is not given to the next one")
+    func neverReused() throws {
+        let scratch = try ScratchDirectory()
+        let connection = try openRouterDatabase(scratch.path("ids.sqlite"))
+        try connection.insertQueue(QueueRecord(name: "a", routingPolicy: .ringAll, chatLimit: 0, offlineReply: "", keepsTranscripts: true))
+        try connection.insertQueue(QueueRecord(name: "b", routingPolicy: .ringAll, chatLimit: 0, offlineReply: "", keepsTranscripts: true))
+        #expect(try connection.storedQueue(named: "b")?.id == 2)
+        try connection.deleteQueue(name: "b")
+        try connection.insertQueue(QueueRecord(name: "c", routingPolicy: .ringAll, chatLimit: 0, offlineReply: "", keepsTranscripts: true))
+        #expect(try connection.storedQueue(named: "c")?.id == 3)
+
+        let first = try connection.insertGateway(protocol: "aim", queue: "a", username: "x", normalisedUsername: "x", secret: "", at: 0)
+        try connection.deleteGateway(id: first)
+        let second = try connection.insertGateway(protocol: "aim", queue: "a", username: "y", normalisedUsername: "y", secret: "", at: 0)
+        #expect(second == first + 1)
+
+        try connection.insertOperator(OperatorRecord(name: "olive", role: .operator, passwordHash: nil))
+        try connection.deleteOperator(name: "olive")
+        try connection.insertOperator(OperatorRecord(name: "otto", role: .operator, passwordHash: nil))
+        #expect(try connection.storedOperators().map(\.id) == [2])
+    }
+
+    @Test("the ids migration keeps every row, id and reference of an existing database and then never reuses an id")
+    func migrationKeepsRows() throws {
+        let scratch = try ScratchDirectory()
+        let path = scratch.path("old.sqlite")
+        let old = try SQLiteConnection.openDatabase(at: path, migrations: Array(RouterSchema.migrations.prefix(3)), logger: quietLogger)
+        try old.execute(
+            """
+            INSERT INTO queues (id, name, routing_policy, chat_limit) VALUES (1, 'ask', 'ring-all', 0), (5, 'kids', 'ring-all', 0);
+            INSERT INTO operators (id, name, role) VALUES (1, 'root', 'admin'), (2, 'olive', 'operator');
+            INSERT INTO staffing_jids (jid, operator) VALUES ('olive@example.org', 'olive');
+            INSERT INTO assignments (operator, queue) VALUES ('olive', 'ask');
+            INSERT INTO gateways (id, protocol, queue, username, normalised_username, secret, created_at) VALUES (4, 'aim', 'ask', 'desk', 'desk', 's', 0);
+            INSERT INTO patrons (gateway_id, address, first_seen_at, last_seen_at) VALUES (4, 'reader', 0, 0);
+            INSERT INTO conversations (id, queue, gateway_id, patron, state, started_at) VALUES (9, 'ask', 4, 'reader', 'new', 0);
+            INSERT INTO outbox (id, protocol, gateway_id, recipient, body, created_at) VALUES ('m1', 'aim', 4, 'reader', 'hi', 0);
+            """
+        )
+        try old.close()
+        let migrated = try SQLiteConnection.openDatabase(at: path, migrations: RouterSchema.migrations, logger: quietLogger)
+        #expect(try migrated.userVersion == RouterSchema.migrations.last?.version)
+        #expect(try migrated.storedQueues().map(\.id) == [1, 5])
+        #expect(try migrated.gateways().map(\.id) == [4])
+        #expect(try migrated.staffingJIDs().map(\.jid) == ["olive@example.org"])
+        #expect(try migrated.assignments().map(\.queueName) == ["ask"])
+        #expect(try migrated.patrons(gatewayID: 4).count == 1, "rows referring to a rebuilt table are untouched")
+        #expect(try migrated.queryFirst("SELECT count(*) FROM outbox") { try $0.int(0) } == 1)
+        #expect(try migrated.queryFirst("PRAGMA foreign_keys") { try $0.int(0) } == 1, "foreign keys are on again")
+        #expect(try migrated.query("PRAGMA foreign_key_check") { try $0.string(0) }.isEmpty)
+        try migrated.deleteGateway(id: 4)
+        #expect(try migrated.patrons(gatewayID: 4).isEmpty, "the references still cascade")
+        let next = try migrated.insertGateway(protocol: "aim", queue: "ask", username: "desk2", normalisedUsername: "desk2", secret: "", at: 0)
+        #expect(next == 5)
+        try migrated.close()
+    }
+}

@@ -255,12 +255,12 @@ def test_queues_users_staffing_assignments_and_queue_deletion(desk):
     assert [q["name"] for q in admin.get("/queues").json()] == ["ask", "kids"]
 
     assert admin.post("/users", json={"name": "olive", "role": "operator"}).json() == {
-        "name": "olive", "role": "operator", "canSignIn": False, "staffing": [], "queues": []}
+        "id": 2, "name": "olive", "role": "operator", "canSignIn": False, "staffing": [], "queues": []}
     assert admin.post("/users/olive/staffing", data={"jid": "olive@example.org"}).status_code == 201
     assert admin.post("/users/olive/staffing", data={"jid": "olive@other.example"}).status_code == 201
     assert admin.post("/queues/kids/operators", data={"operator": "olive"}).json() == {"success": True}
     assert admin.get("/queues/kids/operators").json() == ["olive"]
-    assert admin.get("/users/olive").json() == {"name": "olive", "role": "operator", "canSignIn": False,
+    assert admin.get("/users/olive").json() == {"id": 2, "name": "olive", "role": "operator", "canSignIn": False,
                                                 "staffing": ["olive@example.org", "olive@other.example"], "queues": ["kids"]}
     assert admin.delete("/users/olive/staffing/olive@other.example").json() == {"success": True}
     assert admin.get("/users/olive/staffing").json() == ["olive@example.org"]

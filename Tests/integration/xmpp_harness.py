@@ -325,12 +325,15 @@ class Librarian:
     itself once the c2s port accepts again, and re-sends the presence last set (see `wait_online`)."""
 
     def __init__(self, jid: str, password: str, port: int, host: str = "127.0.0.1", resource: str = "desk",
-                 reconnect: bool = True, receipts: bool = False, answer_receipts: bool = True):
+                 reconnect: bool = True, receipts: bool = False, answer_receipts: bool = True, approves: bool = True):
         """`receipts`: record the receipts others send for `send_with_receipt` (XEP-0184) and, unless
-        `answer_receipts` is False, answer delivery-receipt requests as most current clients do."""
+        `answer_receipts` is False, answer delivery-receipt requests as most current clients do. `approves=False`:
+        leave subscription requests unanswered, like a person who has not clicked "approve" yet (then
+        `approve(jid)`)."""
         split_jid(jid)
         self.receipts = receipts
         self.answer_receipts = answer_receipts
+        self.approves = approves
         self.confirmed: set[str] = set()
         self.jid, self.password, self.port, self.host = jid, password, port, host
         self.resource = resource
@@ -408,8 +411,8 @@ class Librarian:
         client.enable_direct_tls = False
         client.enable_starttls = False
         client.enable_plaintext = True
-        client.auto_authorize = True
-        client.auto_subscribe = True
+        client.auto_authorize = True if self.approves else None
+        client.auto_subscribe = self.approves
         client.register_plugin("xep_0030")  # service discovery: the router may disco librarians
         client.register_plugin("xep_0199", {"keepalive": False})  # answers pings
         if self.receipts:
@@ -555,6 +558,10 @@ class Librarian:
         """Unavailable presence while staying connected (the librarian 'signs off' the desk)."""
         self._presence = {"ptype": "unavailable", "pshow": None, "pstatus": status}
         self._run(self._send_current_presence)
+
+    def approve(self, jid: str):
+        """Approves `jid`'s subscription request (a person's click on "approve")."""
+        self._run(lambda: self._client.send_presence(pto=jid, ptype="subscribed"))
 
     def subscribe(self, jid: str):
         """Asks to see `jid`'s presence (a roster subscription request)."""

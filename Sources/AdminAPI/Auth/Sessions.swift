@@ -155,15 +155,17 @@ actor AuthState {
     }
 }
 
-/// The session cookie's attributes: unreadable from scripts, sent only over HTTPS and only to this site.
+/// The session cookie's attributes: unreadable from scripts and sent only to this site; `Secure` (sent only over
+/// HTTPS) when it was set over HTTPS. On the loopback cleartext listener a `Secure` cookie would never come back
+/// from clients that honour the flag, and that listener's traffic never leaves the machine.
 public enum SessionCookie {
     public static let name = "refdesk_session"
 
-    public static func set(_ token: String, maxAge seconds: Int64) -> String {
-        "\(name)=\(token); Path=/; Max-Age=\(seconds); HttpOnly; Secure; SameSite=Strict"
+    public static func set(_ token: String, maxAge seconds: Int64, secure: Bool) -> String {
+        "\(name)=\(token); Path=/; Max-Age=\(seconds); HttpOnly\(secure ? "; Secure" : ""); SameSite=Strict"
     }
 
-    public static var clear: String {
-        "\(name)=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
+    public static func clear(secure: Bool) -> String {
+        "\(name)=; Path=/; Max-Age=0; HttpOnly\(secure ? "; Secure" : ""); SameSite=Strict"
     }
 }

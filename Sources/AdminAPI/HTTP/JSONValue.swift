@@ -42,6 +42,11 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    public var objectValue: [(String, JSONValue)]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
     public var integerValue: Int64? {
         switch self {
         case .integer(let value): return value

@@ -6,6 +6,9 @@ public struct RequestFields: Sendable, Equatable {
     public private(set) var values: [String: String]
     /// Fields sent as JSON numbers too large for any number type (their text in `values` would only say "inf").
     private var outOfRange: Set<String> = []
+    /// Fields sent as JSON numbers or booleans, by what they were: text fields (names, accounts, passwords) must be
+    /// strings, so `{"name": 5}` is refused rather than taken as the name "5".
+    private var nonStrings: [String: String] = [:]
 
     public init(_ values: [String: String] = [:]) {
         self.values = values
@@ -37,14 +40,19 @@ public struct RequestFields: Sendable, Equatable {
             return
         }
         var outOfRange: Set<String> = []
+        var nonStrings: [String: String] = [:]
         let looksLikeJSON = body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } == UInt8(ascii: "{")
         switch mediaType {
         case "application/json", "text/json":
-            try Self.readJSON(body, into: &values, outOfRange: &outOfRange)
+            try Self.readJSON(body, into: &values, outOfRange: &outOfRange, nonStrings: &nonStrings)
         case "application/x-www-form-urlencoded":
             try Self.readForm(body, into: &values)
         case "", "text/plain":
-            if looksLikeJSON { try Self.readJSON(body, into: &values, outOfRange: &outOfRange) } else { try Self.readForm(body, into: &values) }
+            if looksLikeJSON {
+                try Self.readJSON(body, into: &values, outOfRange: &outOfRange, nonStrings: &nonStrings)
+            } else {
+                try Self.readForm(body, into: &values)
+            }
         default:
             throw Invalid(
                 message: "Unsupported Content-Type \(mediaType); send application/json or application/x-www-form-urlencoded", status: 415
@@ -52,9 +60,12 @@ public struct RequestFields: Sendable, Equatable {
         }
         self.values = values
         self.outOfRange = outOfRange
+        self.nonStrings = nonStrings
     }
 
-    private static func readJSON(_ body: [UInt8], into values: inout [String: String], outOfRange: inout Set<String>) throws(Invalid) {
+    private static func readJSON(
+        _ body: [UInt8], into values: inout [String: String], outOfRange: inout Set<String>, nonStrings: inout [String: String]
+    ) throws(Invalid) {
         let document: JSONValue
         do {
             document = try JSONValue(parsing: body)
@@ -67,11 +78,16 @@ public struct RequestFields: Sendable, Equatable {
         for (name, value) in members {
             switch value {
             case .string(let text): values[name] = text
-            case .integer(let number): values[name] = String(number)
+            case .integer(let number):
+                values[name] = String(number)
+                nonStrings[name] = "a number"
             case .number(let number):
                 values[name] = "\(number)"
+                nonStrings[name] = "a number"
                 if !number.isFinite { outOfRange.insert(name) }
-            case .bool(let flag): values[name] = flag ? "true" : "false"
+            case .bool(let flag):
+                values[name] = flag ? "true" : "false"
+                nonStrings[name] = "a boolean"
             case .null: values[name] = nil
             case .array, .object: throw Invalid(message: "Field \(name) must be a string, number or boolean")
             }
@@ -89,9 +105,15 @@ public struct RequestFields: Sendable, Equatable {
         values[name]
     }
 
+    /// Refuses a text field that was sent as a JSON number or boolean.
+    private func requireString(_ name: String) throws(Invalid) {
+        if let kind = nonStrings[name] { throw Invalid(message: "Field \(name) must be a string, got \(kind)") }
+    }
+
     /// A field that must be present and not blank; its text is trimmed of surrounding whitespace.
     public func required(_ name: String) throws(Invalid) -> String {
         guard let raw = values[name] else { throw Invalid(message: "Missing field \(name)") }
+        try requireString(name)
         let value = raw.trimmingSpaces()
         guard !value.isEmpty else { throw Invalid(message: "Field \(name) is empty") }
         try Self.checkPrintable(value, name: name)
@@ -101,6 +123,7 @@ public struct RequestFields: Sendable, Equatable {
     /// A field that may be absent; when present it is trimmed and checked like a required one.
     public func optional(_ name: String) throws(Invalid) -> String? {
         guard let raw = values[name] else { return nil }
+        try requireString(name)
         let value = raw.trimmingSpaces()
         try Self.checkPrintable(value, name: name)
         return value
@@ -109,6 +132,7 @@ public struct RequestFields: Sendable, Equatable {
     /// A secret is kept exactly as sent (spaces can be part of a password), but must not be empty.
     public func secret(_ name: String) throws(Invalid) -> String {
         guard let value = values[name], !value.isEmpty else { throw Invalid(message: "Missing field \(name)") }
+        try requireString(name)
         guard !value.unicodeScalars.contains(where: { $0.value == 0 }) else { throw Invalid(message: "Field \(name) contains a NUL character") }
         return value
     }

@@ -18,6 +18,14 @@ public enum AdminRoute: Equatable, Sendable {
     case addGateway(queue: String)
     case deleteGatewayByID(queue: String, id: Int64)
     case deleteGatewayByAccount(queue: String, protocolName: String, username: String)
+    /// refdesk's own: one gateway with its state.
+    case showGateway(queue: String, gateway: GatewayReference)
+    /// refdesk's own: a new password or token for a gateway.
+    case updateGateway(queue: String, gateway: GatewayReference)
+    /// refdesk's own: every gateway with its state.
+    case gatewayStates
+    /// refdesk's own: the whole desk at a glance.
+    case status
 
     case listAssignments(queue: String)
     case assign(queue: String)
@@ -99,6 +107,10 @@ public enum AdminRoute: Equatable, Sendable {
             case "whoami": return [("GET", .whoami)]
             default: return []
             }
+        case 1 where path[0] == "status":
+            return [("GET", .status)]
+        case 1 where path[0] == "gateways":
+            return [("GET", .gatewayStates)]
         case 1 where path[0] == "queues":
             return [("GET", .listQueues), ("POST", .createQueue)]
         case 2 where path[0] == "queues":
@@ -107,10 +119,17 @@ public enum AdminRoute: Equatable, Sendable {
         case 3 where path[0] == "queues" && path[2] == "gateways":
             return [("GET", .listGateways(queue: path[1])), ("POST", .addGateway(queue: path[1]))]
         case 4 where path[0] == "queues" && path[2] == "gateways":
-            guard let id = Int64(path[3]), id > 0 else { return [] }
-            return [("DELETE", .deleteGatewayByID(queue: path[1], id: id))]
+            guard path[3].allSatisfy({ ("0"..."9").contains($0) }), let id = Int64(path[3]), id > 0 else { return [] }
+            return [
+                ("GET", .showGateway(queue: path[1], gateway: .id(id))), ("PUT", .updateGateway(queue: path[1], gateway: .id(id))),
+                ("DELETE", .deleteGatewayByID(queue: path[1], id: id)),
+            ]
         case 5 where path[0] == "queues" && path[2] == "gateways":
-            return [("DELETE", .deleteGatewayByAccount(queue: path[1], protocolName: path[3], username: path[4]))]
+            let account = GatewayReference.account(protocolName: path[3], username: path[4])
+            return [
+                ("GET", .showGateway(queue: path[1], gateway: account)), ("PUT", .updateGateway(queue: path[1], gateway: account)),
+                ("DELETE", .deleteGatewayByAccount(queue: path[1], protocolName: path[3], username: path[4])),
+            ]
         case 3 where path[0] == "queues" && path[2] == "operators":
             return [("GET", .listAssignments(queue: path[1])), ("POST", .assign(queue: path[1]))]
         case 4 where path[0] == "queues" && path[2] == "operators":
@@ -131,6 +150,30 @@ public enum AdminRoute: Equatable, Sendable {
             return []
         }
     }
+
+    /// Every operation as a method and an OpenAPI path template: what docs/admin-api.openapi.yaml must list, no more
+    /// and no less (a test holds them together). `HEAD` is served wherever `GET` is, as HTTP asks.
+    public static let templates: [(method: String, path: String)] = [
+        ("POST", "/\(prefix)/auth/login"), ("POST", "/\(prefix)/auth/logout"), ("GET", "/\(prefix)/auth/whoami"),
+        ("GET", "/\(prefix)/status"), ("GET", "/\(prefix)/gateways"),
+        ("GET", "/\(prefix)/queues"), ("POST", "/\(prefix)/queues"),
+        ("GET", "/\(prefix)/queues/{QueueId}"), ("PUT", "/\(prefix)/queues/{QueueId}"), ("DELETE", "/\(prefix)/queues/{QueueId}"),
+        ("GET", "/\(prefix)/queues/{QueueId}/gateways"), ("POST", "/\(prefix)/queues/{QueueId}/gateways"),
+        ("GET", "/\(prefix)/queues/{QueueId}/gateways/{GatewayId}"), ("PUT", "/\(prefix)/queues/{QueueId}/gateways/{GatewayId}"),
+        ("DELETE", "/\(prefix)/queues/{QueueId}/gateways/{GatewayId}"),
+        ("GET", "/\(prefix)/queues/{QueueId}/gateways/{ProtocolName}/{Username}"),
+        ("PUT", "/\(prefix)/queues/{QueueId}/gateways/{ProtocolName}/{Username}"),
+        ("DELETE", "/\(prefix)/queues/{QueueId}/gateways/{ProtocolName}/{Username}"),
+        ("GET", "/\(prefix)/queues/{QueueId}/operators"), ("POST", "/\(prefix)/queues/{QueueId}/operators"),
+        ("DELETE", "/\(prefix)/queues/{QueueId}/operators/{User}"),
+        ("GET", "/\(prefix)/users"), ("POST", "/\(prefix)/users"),
+        ("GET", "/\(prefix)/users/{User}"), ("DELETE", "/\(prefix)/users/{User}"),
+        ("POST", "/\(prefix)/users/{User}/password"), ("PUT", "/\(prefix)/users/{User}/password"),
+        ("GET", "/\(prefix)/users/{User}/staffing"), ("POST", "/\(prefix)/users/{User}/staffing"),
+        ("DELETE", "/\(prefix)/users/{User}/staffing/{Jid}"),
+        ("GET", "/\(prefix)/chats"),
+        ("GET", "/presence/{Queue}"), ("OPTIONS", "/presence/{Queue}"),
+    ]
 
     /// The effective method: `_method` from the query or a form body overrides POST (only to DELETE or PUT).
     public static func effectiveMethod(of request: AdminRequest) -> String {

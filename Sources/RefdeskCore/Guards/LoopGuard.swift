@@ -3,7 +3,8 @@
 /// If a gateway account were also a staffing JID, or a gateway could message another
 /// gateway, a patron message would be delivered back into refdesk and bounce forever. The
 /// guard refuses such configurations up front and drops such messages at run time. All
-/// comparisons are made on ``AccountKey``s, i.e. after normalisation.
+/// comparisons are made on ``AccountKey``s, i.e. after normalisation, and across networks
+/// where one account has several (an AIM screen name is also an XMPP address at AOL).
 public struct LoopGuard: Sendable {
     private var gatewayKeys: [AccountKey: GatewayID] = [:]
     private var staffingKeys: [AccountKey: BareJID] = [:]
@@ -14,11 +15,11 @@ public struct LoopGuard: Sendable {
         self.defaultCountryCode = defaultCountryCode
         for gateway in gateways {
             if let key = try? AccountKey(protocol: gateway.protocol, address: gateway.account, defaultCountryCode: defaultCountryCode) {
-                gatewayKeys[key] = gateway.id
+                for equivalent in key.equivalents { gatewayKeys[equivalent] = gateway.id }
             }
         }
         for jid in staffingJIDs {
-            staffingKeys[AccountKey(staffing: jid)] = jid
+            for equivalent in AccountKey(staffing: jid).equivalents { staffingKeys[equivalent] = jid }
         }
     }
 
@@ -35,14 +36,17 @@ public struct LoopGuard: Sendable {
         } catch {
             throw ConfigurationError(error.description)
         }
-        if let owner = gatewayKeys[key], owner != replacing { throw .accountInUse }
-        if staffingKeys[key] != nil { throw .accountInUse }
+        for equivalent in key.equivalents {
+            if let owner = gatewayKeys[equivalent], owner != replacing { throw .accountInUse }
+            if staffingKeys[equivalent] != nil { throw .accountInUse }
+        }
     }
 
     /// Refuses a staffing JID that is already a gateway account or another staffing JID.
     public func checkStaffingJID(_ jid: BareJID) throws(ConfigurationError) {
-        let key = AccountKey(staffing: jid)
-        if gatewayKeys[key] != nil || staffingKeys[key] != nil { throw .accountInUse }
+        for key in AccountKey(staffing: jid).equivalents where gatewayKeys[key] != nil || staffingKeys[key] != nil {
+            throw .accountInUse
+        }
     }
 
     /// What to do with a message arriving on a gateway.
@@ -64,11 +68,13 @@ public struct LoopGuard: Sendable {
         } catch {
             return .drop(reason: "sender \(error.description)")
         }
-        if let gateway = gatewayKeys[key] {
-            return .drop(reason: "sender \(address) is the account of gateway \(gateway); dropped to avoid a loop")
-        }
-        if staffingKeys[key] != nil {
-            return .drop(reason: "sender \(address) is a staffing JID; dropped to avoid a loop")
+        for equivalent in key.equivalents {
+            if let gateway = gatewayKeys[equivalent] {
+                return .drop(reason: "sender \(address) is the account of gateway \(gateway); dropped to avoid a loop")
+            }
+            if staffingKeys[equivalent] != nil {
+                return .drop(reason: "sender \(address) is a staffing JID; dropped to avoid a loop")
+            }
         }
         return .accept(address: address)
     }

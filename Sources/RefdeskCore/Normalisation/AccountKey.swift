@@ -12,9 +12,42 @@ public struct AccountKey: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     public static func < (lhs: AccountKey, rhs: AccountKey) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    private init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
     /// The key of a staffing JID.
     public init(staffing jid: BareJID) {
         rawValue = "xmpp:\(jid)"
+    }
+
+    /// This key and the keys of the same account seen from another network. AOL answered for AIM screen names over
+    /// XMPP too: `frankdesk@aol.com` (or `@aim.com`) as a JID was the AIM account `frankdesk`, and an e-mail style
+    /// screen name `someone@mac.com` was the JID of the same spelling. Staffing from such a JID while the screen name
+    /// is a gateway would deliver refdesk's messages back into refdesk.
+    public var equivalents: [AccountKey] {
+        if rawValue.hasPrefix("aim:") {
+            let name = rawValue.dropFirst(4)
+            if name.contains("@") { return [self, AccountKey(rawValue: "xmpp:\(name)")] }
+            return [self] + AIMScreenName.homeDomains.sorted().map { AccountKey(rawValue: "xmpp:\(name)@\($0)") }
+        }
+        if rawValue.hasPrefix("xmpp:"), let screenName = try? AIMScreenName.normalise(String(rawValue.dropFirst(5))) {
+            return [self, AccountKey(rawValue: "aim:\(screenName)")]
+        }
+        return [self]
+    }
+
+    /// Whether the two keys name one account, on the same network or across AIM and XMPP.
+    public func isSameAccount(as other: AccountKey) -> Bool {
+        !Set(equivalents).isDisjoint(with: other.equivalents)
+    }
+
+    /// The domain of an XMPP key (or of its XMPP equivalent), e.g. to refuse accounts on refdesk's own domain.
+    public var xmppDomains: [String] {
+        equivalents.compactMap { key in
+            guard key.rawValue.hasPrefix("xmpp:"), let at = key.rawValue.lastIndex(of: "@") else { return nil }
+            return String(key.rawValue[key.rawValue.index(after: at)...])
+        }
     }
 
     /// The key of an account on a gateway's network: a gateway's own account or a patron's address.

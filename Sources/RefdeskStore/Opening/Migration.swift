@@ -9,11 +9,16 @@ public struct Migration: Sendable, Equatable {
     public let name: String
     /// One or more SQL statements.
     public let sql: String
+    /// Rebuilds tables that others refer to (SQLite cannot add `AUTOINCREMENT` or change a constraint in
+    /// place): it runs with foreign keys off, so dropping the old table does not cascade into the rows that
+    /// refer to it, and every reference is checked with `PRAGMA foreign_key_check` before the commit.
+    public let rebuildsTables: Bool
 
-    public init(version: Int, name: String, sql: String) {
+    public init(version: Int, name: String, sql: String, rebuildsTables: Bool = false) {
         self.version = version
         self.name = name
         self.sql = sql
+        self.rebuildsTables = rebuildsTables
     }
 }
 

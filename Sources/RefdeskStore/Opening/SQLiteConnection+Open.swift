@@ -56,10 +56,23 @@ extension SQLiteConnection {
         }
         let pending = migrations.filter { $0.version > current }
         guard !pending.isEmpty else { return }
+        // `PRAGMA foreign_keys` is a no-op inside a transaction, so it is switched around it.
+        let rebuilds = pending.contains(where: \.rebuildsTables)
+        let foreignKeys = try queryFirst("PRAGMA foreign_keys") { try $0.int(0) } ?? 0
+        if rebuilds { try execute("PRAGMA foreign_keys = OFF") }
+        defer { if rebuilds && foreignKeys != 0 { try? execute("PRAGMA foreign_keys = ON") } }
         try transaction(.exclusive) {
             for migration in pending {
                 do {
                     try execute(migration.sql)
+                    if migration.rebuildsTables {
+                        let broken = try query("PRAGMA foreign_key_check") { "\(try $0.string(0)) row \(try $0.int64(1)) → \(try $0.string(2))" }
+                        if let first = broken.first {
+                            throw DatabaseOpenError.invalidMigrations(
+                                "migration \(migration.version) (\(migration.name)) left \(broken.count) broken reference(s), e.g. \(first)"
+                            )
+                        }
+                    }
                     try execute("PRAGMA user_version = \(migration.version)")
                 } catch let error as SQLiteError {
                     throw DatabaseOpenError.migrationFailed(

@@ -119,3 +119,25 @@ public struct PatronRecord: Sendable, Equatable {
         self.lastSeenAt = lastSeenAt
     }
 }
+
+/// A queue with the id the database gave it (LibraryH3lp's URLs address queues by id as well as by name).
+public struct StoredQueue: Sendable, Equatable {
+    public var id: Int64
+    public var record: QueueRecord
+
+    public init(id: Int64, record: QueueRecord) {
+        self.id = id
+        self.record = record
+    }
+}
+
+/// An operator with the id the database gave it.
+public struct StoredOperator: Sendable, Equatable {
+    public var id: Int64
+    public var record: OperatorRecord
+
+    public init(id: Int64, record: OperatorRecord) {
+        self.id = id
+        self.record = record
+    }
+}

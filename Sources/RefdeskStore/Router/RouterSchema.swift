@@ -11,6 +11,7 @@ public enum RouterSchema {
         Migration(version: 1, name: "initial router schema", sql: version1),
         Migration(version: 2, name: "pending messages of open conversations as rows", sql: version2),
         Migration(version: 3, name: "lines to librarians kept until delivered; replies kept until reported", sql: version3),
+        Migration(version: 4, name: "queue, user and gateway ids are never reused", sql: version4, rebuildsTables: true),
     ]
 
     /// Lines to librarians are made durable in the same commit as the decision that sends them, and kept until
@@ -45,6 +46,55 @@ public enum RouterSchema {
             created_at      INTEGER NOT NULL
         ) WITHOUT ROWID;
         CREATE INDEX librarian_replies_by_age ON librarian_replies(created_at);
+        """
+
+    /// SQLite gives a new row the highest id plus one, so deleting the newest gateway and adding another gave the
+    /// new one the old id, and a retried `DELETE …/gateways/4` removed a different account. `AUTOINCREMENT` keeps
+    /// the highest id ever used (in `sqlite_sequence`), so an id names one queue, user or gateway for good. The
+    /// tables are rebuilt with their rows and ids (the copy sets the sequence to the highest id present; ids
+    /// deleted above it before this migration cannot be known). Chat ids come from the router's own counter, which
+    /// starts past the highest id in the history, and history rows are never deleted.
+    static let version4 = """
+        CREATE TABLE queues_v4 (
+            id                INTEGER PRIMARY KEY AUTOINCREMENT,
+            name              TEXT NOT NULL UNIQUE,
+            routing_policy    TEXT NOT NULL CHECK (routing_policy IN ('ring-all', 'least-busy')),
+            chat_limit        INTEGER NOT NULL CHECK (chat_limit >= 0),
+            offline_reply     TEXT NOT NULL DEFAULT '',
+            keeps_transcripts INTEGER NOT NULL DEFAULT 1 CHECK (keeps_transcripts IN (0, 1)),
+            opening_hours     TEXT,
+            time_zone         TEXT
+        );
+        INSERT INTO queues_v4 (id, name, routing_policy, chat_limit, offline_reply, keeps_transcripts, opening_hours, time_zone)
+            SELECT id, name, routing_policy, chat_limit, offline_reply, keeps_transcripts, opening_hours, time_zone FROM queues;
+        DROP TABLE queues;
+        ALTER TABLE queues_v4 RENAME TO queues;
+
+        CREATE TABLE operators_v4 (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            name          TEXT NOT NULL UNIQUE,
+            role          TEXT NOT NULL CHECK (role IN ('admin', 'operator')),
+            password_hash TEXT
+        );
+        INSERT INTO operators_v4 (id, name, role, password_hash) SELECT id, name, role, password_hash FROM operators;
+        DROP TABLE operators;
+        ALTER TABLE operators_v4 RENAME TO operators;
+
+        CREATE TABLE gateways_v4 (
+            id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+            protocol            TEXT NOT NULL,
+            queue               TEXT NOT NULL REFERENCES queues(name) ON DELETE RESTRICT ON UPDATE CASCADE,
+            username            TEXT NOT NULL,
+            normalised_username TEXT NOT NULL,
+            secret              TEXT NOT NULL DEFAULT '',
+            created_at          INTEGER NOT NULL,
+            UNIQUE (protocol, normalised_username)
+        );
+        INSERT INTO gateways_v4 (id, protocol, queue, username, normalised_username, secret, created_at)
+            SELECT id, protocol, queue, username, normalised_username, secret, created_at FROM gateways;
+        DROP TABLE gateways;
+        ALTER TABLE gateways_v4 RENAME TO gateways;
+        CREATE INDEX gateways_by_queue ON gateways(queue);
         """
 
     /// A conversation nobody has answered yet keeps every patron message for operators offered it later. Kept in

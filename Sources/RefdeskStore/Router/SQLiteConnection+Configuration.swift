@@ -44,6 +44,38 @@ extension SQLiteConnection {
         }
     }
 
+    private static let queueColumns = "id, name, routing_policy, chat_limit, offline_reply, keeps_transcripts, opening_hours, time_zone"
+
+    private static func storedQueue(_ row: SQLiteRow) throws -> StoredQueue {
+        StoredQueue(
+            id: try row.int64(0),
+            record: QueueRecord(
+                name: try row.string(1),
+                routingPolicy: try .decode(try row.string(2), table: "queues", column: "routing_policy"),
+                chatLimit: try row.int(3),
+                offlineReply: try row.string(4),
+                keepsTranscripts: try row.bool(5),
+                openingHours: row.optionalString(6),
+                timeZone: row.optionalString(7)
+            )
+        )
+    }
+
+    /// Every queue with its id, by name.
+    public func storedQueues() throws -> [StoredQueue] {
+        try query("SELECT \(Self.queueColumns) FROM queues ORDER BY name", row: Self.storedQueue)
+    }
+
+    /// The queue named `name`, or `nil`.
+    public func storedQueue(named name: String) throws -> StoredQueue? {
+        try queryFirst("SELECT \(Self.queueColumns) FROM queues WHERE name = ?", name, row: Self.storedQueue)
+    }
+
+    /// The queue with id `id`, or `nil`.
+    public func storedQueue(id: Int64) throws -> StoredQueue? {
+        try queryFirst("SELECT \(Self.queueColumns) FROM queues WHERE id = ?", id, row: Self.storedQueue)
+    }
+
     /// Deletes a queue with its assignments, offline inbox and auto-reply marks. Refused while gateways
     /// still deliver to it, since their patrons would be left with nowhere to go.
     /// - Returns: `false` when there was no such queue.
@@ -73,6 +105,44 @@ extension SQLiteConnection {
                 passwordHash: row.optionalString(2)
             )
         }
+    }
+
+    /// Every operator with their id, by name.
+    public func storedOperators() throws -> [StoredOperator] {
+        try query("SELECT id, name, role, password_hash FROM operators ORDER BY name") { row in
+            StoredOperator(
+                id: try row.int64(0),
+                record: OperatorRecord(
+                    name: try row.string(1),
+                    role: try .decode(try row.string(2), table: "operators", column: "role"),
+                    passwordHash: row.optionalString(3)
+                )
+            )
+        }
+    }
+
+    /// The operator named `name`, or `nil`.
+    public func operatorRecord(named name: String) throws -> OperatorRecord? {
+        try queryFirst("SELECT name, role, password_hash FROM operators WHERE name = ?", name) { row in
+            OperatorRecord(
+                name: try row.string(0),
+                role: try .decode(try row.string(1), table: "operators", column: "role"),
+                passwordHash: row.optionalString(2)
+            )
+        }
+    }
+
+    /// How many operators have the admin role.
+    public func adminCount() throws -> Int {
+        try queryFirst("SELECT count(*) FROM operators WHERE role = 'admin'") { try $0.int(0) } ?? 0
+    }
+
+    /// Replaces an operator's admin API password hash.
+    /// - Returns: `false` when there is no such operator.
+    @discardableResult
+    public func setPasswordHash(operatorName name: String, hash: String) throws -> Bool {
+        try run("UPDATE operators SET password_hash = ? WHERE name = ?", hash, name)
+        return changes == 1
     }
 
     /// Deletes an operator with their staffing JIDs and assignments.

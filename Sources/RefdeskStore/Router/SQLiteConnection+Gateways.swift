@@ -53,6 +53,14 @@ extension SQLiteConnection {
         try queryFirst("SELECT \(Self.gatewayColumns) FROM gateways WHERE id = ?", id, row: Self.gateway(from:))
     }
 
+    /// Replaces a gateway's secret (its password or token), e.g. after the account's password was changed.
+    /// - Returns: `false` when the id is unknown.
+    @discardableResult
+    public func updateGatewaySecret(id: Int64, secret: String) throws -> Bool {
+        try run("UPDATE gateways SET secret = ? WHERE id = ?", secret, id)
+        return changes == 1
+    }
+
     /// Deletes a gateway with its pending outbound messages, offline inbox entries and patrons;
     /// conversations keep their history with no gateway.
     @discardableResult

@@ -152,7 +152,9 @@ struct OutboundSender: Service {
                 authorization: MessagesRequest.basicAuthorization(username: gateway.secret.accountSid, password: token),
                 formBody: request.formBody
             )
-            switch Self.interpret(outcome) {
+            let interpretation = Self.interpret(outcome)
+            bridge.sendOutcome(gatewayID: gateway.id, problem: Self.gatewayProblem(outcome, interpretation))
+            switch interpretation {
             case .created(let sid):
                 let time = WallClock.milliseconds()
                 try await spool.database.write { try $0.recordSentPart(networkID: sid, outboundID: record.id, part: index, at: time) }
@@ -189,6 +191,14 @@ struct OutboundSender: Service {
                 return .failed(.permanent(reason: "Twilio's answer could not be read, so the message may or may not have been sent: \(error)"))
             }
         }
+    }
+
+    /// Why the gateway cannot send at all, if this outcome says so (`nil` after a success or a per-message failure).
+    static func gatewayProblem(_ outcome: HTTPOutcome, _ interpretation: Interpretation) -> String? {
+        guard case .failed = interpretation, case .response(let status, let body) = outcome,
+            case .error(let error)? = try? TwilioAPIResponse.decode(httpStatus: status, body: body)
+        else { return nil }
+        return TwilioErrorClassifier.gatewayProblem(error)
     }
 
     private func retryLater(_ record: SpoolOutboundRecord, reason: String) async throws {

@@ -10,6 +10,8 @@ final class TwilioBridge: BridgeConnectorDelegate {
     private let wakeSender: @Sendable () -> Void
     private let logger: Logger
     private let current = NIOLockedValueBox<BridgeSession?>(nil)
+    /// Gateways whose last send showed they cannot send at all (credentials, account, number), with the reason.
+    private let sendProblems = NIOLockedValueBox<[UInt64: String]>([:])
 
     init(spool: BridgeSpool, directory: GatewayDirectory, logger: Logger, wakeSender: @escaping @Sendable () -> Void) {
         self.spool = spool
@@ -25,8 +27,13 @@ final class TwilioBridge: BridgeConnectorDelegate {
 
     func connected(gateways: [GatewayDescriptor], session: BridgeSession) async throws {
         current.withLockedValue { $0 = session }
+        let problems = sendProblems.withLockedValue { $0 }
         for (id, state, reason) in directory.replaceAll(gateways) {
-            report(id: id, state: state, reason: reason, to: session)
+            if state == .online, let problem = problems[id] {
+                report(id: id, state: .failed, reason: problem, to: session)
+            } else {
+                report(id: id, state: state, reason: reason, to: session)
+            }
         }
         wakeSender()
     }
@@ -51,6 +58,8 @@ final class TwilioBridge: BridgeConnectorDelegate {
     func receiveControl(_ message: BridgeMessage) async throws {
         switch message {
         case .attachGateway(let gateway):
+            // New settings (e.g. another account SID): the next send shows whether they work.
+            sendProblems.withLockedValue { $0[gateway.id] = nil }
             let (id, state, reason) = directory.attach(gateway)
             if let session = current.withLockedValue({ $0 }) { report(id: id, state: state, reason: reason, to: session) }
             wakeSender()
@@ -71,6 +80,18 @@ final class TwilioBridge: BridgeConnectorDelegate {
 
     func acknowledged(ids: [String]) async throws {
         try await spool.acknowledged(ids: ids)
+    }
+
+    /// What a send through gateway `id` showed: `problem` when Twilio refused the gateway itself (it is reported
+    /// `failed` with that reason), `nil` when the gateway worked (a gateway that had failed is `online` again).
+    func sendOutcome(gatewayID id: UInt64, problem: String?) {
+        let changed: Bool = sendProblems.withLockedValue { problems in
+            guard problems[id] != problem else { return false }
+            problems[id] = problem
+            return true
+        }
+        guard changed, let session = current.withLockedValue({ $0 }) else { return }
+        report(id: id, state: problem == nil ? .online : .failed, reason: problem ?? "", to: session)
     }
 
     private func report(id: UInt64, state: GatewayState, reason: String, to session: BridgeSession) {

@@ -48,6 +48,21 @@ public enum TwilioErrorClassifier {
         return .permanent(reason: "The message could not be delivered (Twilio error \(errorCode))\(detail)")
     }
 
+    /// Codes that say the gateway itself cannot send (its credentials, account or number), not this one message.
+    static let gatewayCodes: Set<Int> = [20003, 20404, 21606, 30002, 30034]
+
+    /// Why the gateway cannot send at all, when a failure says so: the bridge then reports the gateway `failed`
+    /// with this reason, so admins see it in the API, `refdeskctl` and `/metrics` rather than only in the log.
+    public static func gatewayProblem(_ error: TwilioAPIError) -> String? {
+        if let code = error.code, gatewayCodes.contains(code), let known = knownCodes[code] {
+            return known.disposition(code: code).reason
+        }
+        if error.httpStatus == 401 {
+            return "Twilio rejected the gateway's credentials (HTTP 401); an administrator must check the account SID and auth token"
+        }
+        return nil
+    }
+
     /// The request never got an HTTP answer (DNS, connect, TLS, timeout).
     public static func networkFailure(_ detail: String) -> SendDisposition {
         .retry(reason: "Twilio could not be reached (\(detail)); the message will be sent again shortly.")
