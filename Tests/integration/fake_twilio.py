@@ -3,7 +3,7 @@
 It answers like the real API where the bridge can tell the difference: HTTP basic authentication with the
 Account SID and auth token (401 + error 20003 otherwise), required fields (21604 To, 21603 From, 21602 Body),
 21211 for a `To` that is not a phone number, 21610 for a recipient who opted out, 201 with a Message resource
-(`SM…` sid, status `queued`, or `accepted` through a Messaging Service). It can be told to fail the next calls
+(`SM…` sid, status `queued`, or `accepted` through a Messaging Service); 21211 also for numbers marked invalid. It can be told to fail the next calls
 with 500 or 429, records every call, and posts status callbacks signed with the official library's
 RequestValidator, as Twilio would.
 """
@@ -34,6 +34,7 @@ class FakeTwilio:
     def __init__(self, accounts: dict):
         self.accounts = dict(accounts)  # Account SID -> auth token
         self.opted_out = set()          # numbers answered with 21610
+        self.invalid = set()            # E.164-shaped numbers Twilio still calls invalid (21211), as it does for unassigned ones
         self.calls = []                 # every request, in arrival order
         self._script = []               # (status, code, message) answers for the next calls
         self._lock = threading.Lock()
@@ -104,7 +105,7 @@ class FakeTwilio:
             return 400, error_body(21603, "A 'From' phone number is required.", 400)
         if not form.get("Body") and not form.get("MediaUrl"):
             return 400, error_body(21602, "Message body is required.", 400)
-        if not E164.match(to):
+        if not E164.match(to) or to in self.invalid:
             return 400, error_body(21211, f"The 'To' number {to} is not a valid phone number.", 400)
         if to in self.opted_out:
             return 400, error_body(21610, "Attempt to send to unsubscribed recipient", 400)

@@ -230,6 +230,17 @@ public struct Switchboard: Sendable {
         autoLogoutAt[name]
     }
 
+    /// Until when messages from the patron at `address` (on any gateway) are dropped after a ping-pong cut-off;
+    /// `nil` when they are not muted at `time`.
+    public func muteEnd(ofAddress address: String, at time: Timestamp) -> Timestamp? {
+        muted.filter { $0.key.address == address && $0.value > time }.map(\.value).max()
+    }
+
+    /// `HH:MM` in the library's time zone, as operators read clock times.
+    public func localClockTime(_ instant: Timestamp) -> String {
+        clockTime(instant)
+    }
+
     /// Whether the operator's auto-logout timer expired and they have not come back since.
     public func isAutoLoggedOut(_ name: OperatorName) -> Bool {
         loggedOut[name] != nil
