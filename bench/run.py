@@ -9,6 +9,7 @@ is asserted: the figures are for reading next to the targets in docs/performance
     REFDESK_BIN=<release bin dir> bench/run.py --quick    a short profile for CI (make bench-quick)
 """
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -20,6 +21,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -101,8 +103,8 @@ class TimedLibrarian(Librarian):
 class TimedTwilio(FakeTwilio):
     """The fake Messages API, noting when each accepted call arrived."""
 
-    def __init__(self, accounts):
-        super().__init__(accounts)
+    def __init__(self, accounts, **options):
+        super().__init__(accounts, **options)
         self.arrivals = {}
 
     def _answer(self, path, authorization, raw):
@@ -111,6 +113,59 @@ class TimedTwilio(FakeTwilio):
         if status == 201:
             self.arrivals[urllib.parse.parse_qs(raw).get("Body", [""])[0]] = arrived
         return status, body
+
+
+class DelayProxy:
+    """A TCP relay that holds every chunk for `one_way` seconds in each direction: a network with that much latency
+    (2 x one_way of round trip) between refdesk-twilio and the Messages API, so handshakes cost what they would."""
+
+    def __init__(self, target_port: int, one_way: float):
+        self.target_port, self.one_way = target_port, one_way
+        self.loop = asyncio.new_event_loop()
+        self.port = None
+
+    def start(self) -> "DelayProxy":
+        ready = threading.Event()
+
+        async def relay(reader, writer):
+            queue = asyncio.Queue()
+
+            async def pump():
+                while True:
+                    due, data = await queue.get()
+                    await asyncio.sleep(max(0.0, due - time.monotonic()))
+                    if data is None:
+                        writer.close()
+                        return
+                    writer.write(data)
+                    await writer.drain()
+            sender = asyncio.ensure_future(pump())
+            while True:
+                data = await reader.read(65536)
+                queue.put_nowait((time.monotonic() + self.one_way, data or None))
+                if not data:
+                    break
+            await sender
+
+        async def connection(client_reader, client_writer):
+            server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+            await asyncio.gather(relay(client_reader, server_writer), relay(server_reader, client_writer),
+                                 return_exceptions=True)
+
+        async def serve():
+            self.server = await asyncio.start_server(connection, "127.0.0.1", 0)
+            self.port = self.server.sockets[0].getsockname()[1]
+            ready.set()
+
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        asyncio.run_coroutine_threadsafe(serve(), self.loop)
+        ready.wait(5)
+        return self
+
+    def stop(self):
+        """Stops accepting and leaves the loop (its thread is a daemon; open relays end with the process)."""
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 def paced(rate: float, duration: float, send):
@@ -642,6 +697,63 @@ class Bench:
 
     # ----- the router alone
 
+    # ----- replies to Twilio over TLS, across a network with latency
+
+    def twilio_rest(self, prosody):
+        """A librarian's reply until the Messages API has it, one reply at a time, with the API behind TLS and 40 ms
+        of round trip (a relay that delays every packet): connections kept between replies, as refdesk-twilio does
+        now, against a new TCP and TLS connection for every reply (the API answering `Connection: close`, which is
+        what every reply cost before connections were kept)."""
+        workdir = self.workdir / "rest"
+        workdir.mkdir()
+        subprocess.run([str(ROOT / "scripts" / "dev-certificate.sh"), str(workdir / "tls"), "localhost"], check=True,
+                       capture_output=True)
+        certificate, key = workdir / "tls" / "admin.crt", workdir / "tls" / "admin.key"
+        router = router_for(workdir, prosody)
+        quiet(router.config)
+        self.cleanup.append(router.kill)
+        seed_desk(router, {"rest": (["rest@localhost"], ["ask"])}, gateway_protocol="twilio")
+        router.seed(f"UPDATE gateways SET secret = '{ACCOUNT}' WHERE id = 1;")
+        librarian = TimedLibrarian("rest@localhost", DEFAULT_PASSWORD, prosody.c2s_port)
+        prosody.create_user(librarian.jid, DEFAULT_PASSWORD)
+        librarian.connect()
+        self.cleanup.append(librarian.disconnect)
+        router.start()
+        replies = 15 if self.quick else 40
+        results = {}
+        for kept in (True, False):
+            api = TimedTwilio({ACCOUNT: TOKEN}, tls=(str(certificate), str(key)), keep_alive=kept).start()
+            proxy = DelayProxy(api.port, 0.020).start()
+            bridge_dir = workdir / ("kept" if kept else "fresh")
+            bridge_dir.mkdir()
+            twilio = TwilioBridgeProcess(bridge_dir, router.socket, f"https://127.0.0.1:{proxy.port}",
+                                         extra=f'segments_per_second = 1000\napi_ca_file = "{certificate}"')
+            quiet(twilio.config)
+            twilio.start()
+            try:
+                tag = "kept" if kept else "fresh"
+                numbers = [f"+1555{300 + kept:03d}{n:04d}" for n in range(replies)]
+                for n, number in enumerate(numbers):
+                    twilio.post("sms", sms(700000 + 1000 * kept + n, number, f"rest opener {tag} {n}"))
+                wait_until(lambda: all(f"rest opener {tag} {n}" in librarian.arrivals for n in range(replies)), 30,
+                           "the openers")
+                latencies_ms = []
+                for n, number in enumerate(numbers):
+                    body = f"rest {tag} {n}"
+                    sent = time.monotonic()
+                    librarian.fire(patron_jid(prosody, number), body)
+                    wait_until(lambda: body in api.arrivals, 15, "the reply at the Messages API", interval=0.002)
+                    latencies_ms.append((api.arrivals[body] - sent) * 1000)
+                results[kept] = (latencies_ms, api.connections)
+            finally:
+                twilio.kill()
+                proxy.stop()
+                api.stop()
+        for kept, label in ((True, "kept (now)"), (False, "new for each reply (before)")):
+            values, connections = results[kept]
+            self.row("reply → Twilio, TLS, 40 ms RTT", f"connections {label}: p50 / p90, connections opened",
+                     f"{percentile(values, .5):.0f} / {percentile(values, .9):.0f} ms, {connections}")
+
     def router_alone(self):
         workdir = self.workdir / "alone"
         workdir.mkdir()
@@ -772,10 +884,10 @@ class Bench:
         try:
             prosody.start()
             self.cleanup.append(prosody.kill)
-            only = os.environ.get("BENCH_ONLY", "floor,alone,desk").split(",")
+            only = os.environ.get("BENCH_ONLY", "floor,alone,desk,rest").split(",")
             self.floor_p99 = float("nan")
             for name, section in (("floor", lambda: self.floor(prosody)), ("alone", self.router_alone),
-                                  ("desk", lambda: self.desk(prosody))):
+                                  ("desk", lambda: self.desk(prosody)), ("rest", lambda: self.twilio_rest(prosody))):
                 if name not in only:
                     continue
                 try:

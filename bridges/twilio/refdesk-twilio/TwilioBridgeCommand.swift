@@ -56,7 +56,7 @@ struct TwilioBridgeCommand: AsyncParsableCommand {
         let (wakeups, wake) = OutboundSender.makeWakeups()
         let directory = GatewayDirectory(authTokens: settings.authTokens)
         let bridge = TwilioBridge(spool: spool, directory: directory, logger: logger, wakeSender: wake)
-        let client = CurlClient()
+        let client = CurlClient(caFile: settings.apiCAFile)
 
         let observability = BridgeObservability(protocolName: "twilio", wrapping: bridge, spool: spool, logger: logger)
         let connector = BridgeConnector(

@@ -15,6 +15,9 @@ struct TwilioSettings: Sendable {
     var publicURL: String
     /// Twilio's REST API, without a trailing slash.
     var apiBase: String
+    /// A PEM file of certificate authorities trusted for `apiBase` instead of the system's (a TLS-inspecting proxy
+    /// between the library and Twilio; tests); `nil`: the system's.
+    var apiCAFile: String?
     var segmentsPerSecond: Int
     var maximumBodyBytes: Int
     var retry: RetrySchedule
@@ -52,6 +55,7 @@ struct TwilioSettings: Sendable {
         guard Self.isHTTPURL(apiBase) else {
             throw ConfigError(source: path, message: "key \"twilio.api_base\": expected an http:// or https:// URL, got \"\(apiBase)\"")
         }
+        let apiCAFile = try reader.string("twilio.api_ca_file")
         let segmentsPerSecond = try reader.int("twilio.segments_per_second", in: 1...1000, default: 1)
         let maximumBodyBytes = try reader.int("twilio.max_body_bytes", in: 1024...(1 << 20), default: 64 * 1024)
         let retryInitial = try reader.duration("twilio.retry_initial", default: .seconds(1))
@@ -85,7 +89,7 @@ struct TwilioSettings: Sendable {
             throw ConfigError(source: path, message: "no [[twilio.account]] entries: at least one account (sid and auth_token_file) is required")
         }
         return TwilioSettings(
-            bridge: bridge, listenHost: host, listenPort: port, publicURL: publicURL, apiBase: apiBase,
+            bridge: bridge, listenHost: host, listenPort: port, publicURL: publicURL, apiBase: apiBase, apiCAFile: apiCAFile,
             segmentsPerSecond: segmentsPerSecond, maximumBodyBytes: maximumBodyBytes,
             retry: RetrySchedule(initial: retryInitial, maximum: retryMaximum), giveUpAfter: giveUpAfter, authTokens: tokens
         )
