@@ -333,7 +333,8 @@ def test_a_bad_metrics_address_is_a_configuration_error(workdir):
     router.config.write_text(router.config.read_text().replace("[router]\n", '[router]\nmetrics_listen = "9464"\n', 1))
     result = subprocess.run([binary("refdesk-router"), "-c", str(router.config), "--check-config"], capture_output=True, text=True)
     assert result.returncode == 78
-    assert 'key "router.metrics_listen": expected host:port' in result.stderr
+    line = router.config.read_text().splitlines().index('metrics_listen = "9464"') + 1
+    assert f'{router.config}:{line}: key "router.metrics_listen": expected host:port' in result.stderr
 
 
 # ------------------------------------------------------------------------------------------------ install
