@@ -461,15 +461,15 @@ class SystemTest:
 
     def restarts(self):
         for unit in ["refdesk-router", "refdesk-twilio", "refdesk-aim", "prosody", "nginx"]:
-            before = self.stored_messages()
+            before, sessions = self.stored_messages(), self.alice.sessions
             self.container.out(f"systemctl restart {unit}")
             assert self.stored_messages() >= before
             if unit == "prosody":
-                self.alice.wait_online(timeout=30, after_sessions=self.alice.sessions)
+                self.alice.wait_online(timeout=30, after_sessions=sessions)
             self.text_reaches_alice_and_reply_reaches_twilio(f"after restarting {unit}")
 
     def reboot_bridge_first(self):
-        before = self.stored_messages()
+        before, sessions = self.stored_messages(), self.alice.sessions
         # The router's service is not started at boot: only its socket and the bridges are, so a bridge connects first.
         self.container.out("systemctl disable refdesk-router.service")
         say(f"    rebooted in {self.container.reboot():.1f} s")
@@ -482,7 +482,7 @@ class SystemTest:
             assert "Permission denied" not in log and "EACCES" not in log, log
         self.container.out("systemctl enable refdesk-router.service")
         assert self.stored_messages() == before, "a reboot keeps every message"
-        self.alice.wait_online(timeout=60, after_sessions=self.alice.sessions)
+        self.alice.wait_online(timeout=60, after_sessions=sessions)
         self.text_reaches_alice_and_reply_reaches_twilio("after a reboot")
 
     def backup_restore(self):
