@@ -166,7 +166,9 @@ class Container:
             self.process.wait()
 
     def reboot(self) -> float:
-        self.shutdown("reboot")
+        """A power cycle: systemd shuts everything down, then a new boot of the same tree (new /run, new journal
+        boot). (systemd-nspawn would restart a rebooting container inside the same process, out of our sight.)"""
+        self.shutdown("poweroff")
         return self.boot()
 
 
