@@ -161,7 +161,8 @@ class Container:
         self.sh(f"systemctl {verb} --no-block")
         try:
             self.process.wait(60)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # the container's PID 1 first: killing nspawn alone would orphan it
+            os.kill(int(self.leader), signal.SIGKILL)
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
