@@ -510,7 +510,7 @@ class SystemTest:
         self.ca.issue("library.example.org", self.live)
         assert served_serial(8443, "desk.library.example.org", self.ca.certificate) != serial
         self.guide.run("Certificate renewal", self.container)
-        wait_until(lambda: self.container.sh("refdeskctl queues list").returncode == 0, 30, "the admin API after the restart")
+        wait_until(lambda: self.container.sh("refdeskctl presence ask").returncode == 0, 30, "the admin API after the restart")
         assert served_serial(8443, "desk.library.example.org", self.ca.certificate) == serial, "the renewed certificate is served"
         self.alice.wait_online(timeout=30)
         self.text_reaches_alice_and_reply_reaches_twilio("after the renewal")
