@@ -22,6 +22,7 @@ import DaemonSupport
 import Foundation
 import Logging
 import ServiceLifecycle
+import RefdeskVersion
 import Synchronization
 import UnixSignals
 
@@ -29,7 +30,8 @@ import UnixSignals
 struct TestBridgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refdesk-testbridge",
-        abstract: "A bridge driven by JSON lines on stdin/stdout, for tests and the demo."
+        abstract: "A bridge driven by JSON lines on stdin/stdout, for tests and the demo.",
+        version: RefdeskVersion.number
     )
 
     @Option(help: "The router's bridge socket.")

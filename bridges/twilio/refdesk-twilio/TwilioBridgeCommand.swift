@@ -8,6 +8,7 @@ import FoundationEssentials
 import Logging
 import Metrics
 import RefdeskStore
+import RefdeskVersion
 import ServiceLifecycle
 import UnixSignals
 
@@ -20,7 +21,8 @@ struct TwilioBridgeCommand: AsyncParsableCommand {
             Reads its settings from a TOML file (see config/twilio.example.toml); auth tokens come from files, \
             relative names resolved in $CREDENTIALS_DIRECTORY (systemd's LoadCredential=). Logs go to stderr, one \
             event per line, for journald. SIGTERM or SIGINT stops it cleanly.
-            """
+            """,
+        version: RefdeskVersion.number
     )
 
     @Option(name: .shortAndLong, help: "The configuration file.")
@@ -43,6 +45,7 @@ struct TwilioBridgeCommand: AsyncParsableCommand {
         }
         JournalLogHandler.bootstrap(level: settings.bridge.logLevel)
         let logger = Logger(label: "refdesk-twilio")
+        logger.info("starting", metadata: ["version": "\(RefdeskVersion.number)", "config": "\(config)"])
         let notifier = SystemdNotifier.fromProcessEnvironment()
         CurlClient.globalInit()
 
