@@ -214,7 +214,8 @@ public actor Router {
     func ingest(_ messages: [BridgeMessage], protocolName: String) async throws {
         await presenceKnown()
         await acquireIngest()
-        defer { releaseIngest() }
+        var holding = true
+        defer { if holding { releaseIngest() } }
         if let storageFailure { throw storageFailure }
         let ids = messages.compactMap(\.reliableID)
         let seen = try await database.read { try $0.seenIDs(among: ids) }
@@ -254,7 +255,12 @@ public actor Router {
                 continue
             }
         }
-        try await commit(changes)
+        // The next batch (from this bridge or another) may be handled while this one commits: its write queues
+        // behind this one, so it sees these ids as seen, and both share one fsync. The bridge is acked only after.
+        let write = try submit(changes)
+        releaseIngest()
+        holding = false
+        try await complete(write, changes)
     }
 
     /// The text a librarian sees: the body, then media as links.
@@ -297,12 +303,25 @@ public actor Router {
 
     /// Makes `changes` durable, then carries out what they ask of the world.
     func commit(_ changes: StoreChanges) async throws {
+        try await complete(try submit(changes), changes)
+    }
+
+    /// Queues `changes` (with the switchboard state they leave) as one write, in the database's order, and returns
+    /// at once: the caller may let the next batch start while this one commits, and the database then commits
+    /// both in one group. Finish with `complete(_:_:)`.
+    func submit(_ changes: StoreChanges) throws -> PendingWrite<Void> {
         let state = try unsavedState()
         let rows = changes
+        return database.submitWrite { connection in
+            try rows.apply(to: connection, state: state)
+        }
+    }
+
+    /// Waits until a submitted write is durable, then carries out what its changes ask of the world. A failed
+    /// write stops the router: memory would otherwise disagree with the database.
+    func complete(_ write: PendingWrite<Void>, _ changes: StoreChanges) async throws {
         do {
-            try await database.write { connection in
-                try rows.apply(to: connection, state: state)
-            }
+            try await write.value()
         } catch {
             logger.critical("cannot save state; stopping so a restart reloads it from the database", metadata: ["error": "\(error)"])
             storageFailure = error
