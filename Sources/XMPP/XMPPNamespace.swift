@@ -10,6 +10,8 @@ public enum XMPPNamespace {
     public static let stanzaErrors = "urn:ietf:params:xml:ns:xmpp-stanzas"
     /// Message delivery receipts (XEP-0184): `<request/>` asks the recipient to confirm, `<received id/>` confirms.
     public static let receipts = "urn:xmpp:receipts"
+    /// Chat state notifications (XEP-0085): `<composing/>`, `<paused/>`, `<active/>`, `<inactive/>`, `<gone/>`.
+    public static let chatStates = "http://jabber.org/protocol/chatstates"
     /// The XML namespace bound to the `xml:` prefix (`xml:lang`).
     public static let xml = "http://www.w3.org/XML/1998/namespace"
 }

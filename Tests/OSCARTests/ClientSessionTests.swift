@@ -148,19 +148,19 @@ struct ClientSessionTests {
             #expect(from.displayName == "A lice")
         }
 
-        // Sending: escaped text, acknowledged by cookie.
+        // Sending: the HTML AIM clients write, acknowledged by cookie.
         let send = try session.sendMessage(to: "Alice", text: "ok", cookie: 0x0102_0304_0506_0708)
         let frame = try #require(sentFrames(send).first)
-        #expect(try frame.encoded() == bytes("2A 02 01 0E 00 37  00 04 00 06 00 00 00 00 00 10")
+        #expect(try frame.encoded() == bytes("2A 02 01 0E 00 51  00 04 00 06 00 00 00 00 00 10")
             + bytes("01 02 03 04 05 06 07 08  00 01  05") + ascii("Alice")
-            + bytes("00 02 00 11  05 01 00 03 01 01 02  01 01 00 06 00 00 00 00 6F 6B")
+            + bytes("00 02 00 2B  05 01 00 03 01 01 02  01 01 00 20 00 00 00 00") + ascii("<HTML><BODY>ok</BODY></HTML>")
             + bytes("00 03 00 00  00 06 00 00"))
         let ack = ICBMServerAck(cookie: 0x0102_0304_0506_0708, screenName: "Alice")
         #expect(session.received(try server.snac(ack, requestID: 0x10)) == [.messageAccepted(cookie: 0x0102_0304_0506_0708)])
 
         let escaped = try session.sendMessage(to: "Alice", text: "a < b\nc", cookie: 9)
         let body = try SNAC(frame: #require(sentFrames(escaped).first)).decode(as: ICBMSendMessage.self).body
-        #expect(body.text == "a &lt; b<br>c")
+        #expect(body.text == "<HTML><BODY>a &lt; b<BR>c</BODY></HTML>")
 
         // Keepalive, then sign off.
         #expect(session.keepalive() == [.send(FLAPFrame(channel: .keepalive, sequence: 0x0110, payload: []))])

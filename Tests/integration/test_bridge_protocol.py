@@ -209,7 +209,7 @@ def test_bad_frames_close_only_their_connection(workdir, processes):
 
     log = router.log_text()
     for reason in ["exceeds the maximum", "unknown frame type", "the first frame must be hello", "carrier-pigeon",
-                   "bridge protocol version 1, the bridge offered 0"]:
+                   "bridge protocol versions 1 to 2, the bridge offered 0"]:
         assert reason in log, f"no log line says {reason!r}"
 
     # The router is still up and still serves the bridge that behaved.

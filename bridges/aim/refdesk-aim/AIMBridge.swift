@@ -89,6 +89,9 @@ final class AIMBridge: BridgeConnectorDelegate {
             if !post(.setOnline(online), to: id) {
                 logger.warning("setGatewayOnline for a gateway this bridge does not run", metadata: ["gateway": "\(id)"])
             }
+        case .chatState(let id, let peer, let state):
+            // A typing state for a gateway gone meanwhile needs no answer: it only goes stale.
+            post(.typing(to: peer, state: state), to: id)
         default:
             logger.warning("ignored a control frame a router does not send", metadata: ["frame": "\(message.kindName)"])
         }
@@ -181,6 +184,17 @@ final class AIMBridge: BridgeConnectorDelegate {
             return state.session
         }
         session?.send(.gatewayState(id: id, state: gatewayState, reason: reason))
+    }
+
+    /// Tells the router what the server said about a gateway (a system notice), if connected: it is for logs and
+    /// people, not a patron's message, so it is neither spooled nor resent.
+    func notice(_ id: UInt64, from sender: String, text: String) {
+        state.withLockedValue { $0.session }?.send(.gatewayNotice(id: id, from: sender, text: text))
+    }
+
+    /// Passes a patron's typing state to the router, if connected; a lost one only leaves an indicator stale.
+    func chatState(_ id: UInt64, peer: String, state chatState: ChatState) {
+        state.withLockedValue { $0.session }?.send(.chatState(gatewayID: id, peer: peer, state: chatState))
     }
 
     /// Spools a patron's IM for the router; the spool drops an id it has seen, so a redelivered IM goes once.
