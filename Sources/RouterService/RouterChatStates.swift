@@ -20,8 +20,13 @@ extension Router {
             let conversation = switchboard.openConversations.first(where: { $0.patron.gatewayID.rawValue == gatewayID && $0.patron.address == address }),
             let from = patronJID(conversation.patron),
             let xmppState = Message.ChatState(rawValue: state.name)
-        else { return }
-        for recipient in chatStateRecipients(of: conversation) {
+        else {
+            logger.debug("a patron's chat state with no open conversation to show it in", metadata: ["gateway": "\(gatewayID)", "patron": "\(address)"])
+            return
+        }
+        let recipients = chatStateRecipients(of: conversation)
+        logger.debug("a patron's chat state", metadata: ["patron": "\(address)", "state": "\(state.name)", "to": "\(recipients)"])
+        for recipient in recipients {
             guard let to = try? JID(recipient.description) else { continue }
             xmpp.connection.send(Message.chatState(xmppState, from: from, to: to).element)
         }

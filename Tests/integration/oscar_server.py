@@ -690,7 +690,7 @@ class PatronClient:
         self.sequence = 1
         self.request_id = 1
         self.received = queue.Queue()      # (sender, text as the client shows it, offline)
-        self.lines = queue.Queue()         # (sender, line): each line of each IM, as shown
+        self.pending_lines = []            # lines of IMs taken by next_lines but not yet returned
         self.raw = []                      # (sender, cookie, HTML as sent), every IM in arrival order
         self.typing = queue.Queue()        # (sender, event): 0 finished, 1 paused, 2 typing
         self.arrivals = queue.Queue()      # normalised names that came online
@@ -796,10 +796,7 @@ class PatronClient:
                     tlvs = parse_tlvs(data[offset:])
                     markup = message_text(tlvs.get(0x0002, b""))
                     self.raw.append((normalize(sender), data[:8], markup))
-                    shown = rendered(markup)
-                    for line in shown.split("\n"):
-                        self.lines.put((normalize(sender), line))
-                    self.received.put((normalize(sender), shown, 0x0016 in tlvs))
+                    self.received.put((normalize(sender), rendered(markup), 0x0016 in tlvs))
                 elif (family, subtype) == (0x04, 0x14):
                     length = data[10]
                     sender = normalize(data[11:11 + length].decode())
@@ -837,9 +834,13 @@ class PatronClient:
         return self.received.get(timeout=timeout)
 
     def next_lines(self, count: int, timeout: float = 10.0):
-        """The texts of the next `count` lines shown (a reply of several lines, or several replies in one IM)."""
+        """The next `count` lines shown, from the next IMs (a reply of several lines, or several replies in one IM)."""
         deadline = time.monotonic() + timeout
-        return [self.lines.get(timeout=max(0.01, deadline - time.monotonic()))[1] for _ in range(count)]
+        while len(self.pending_lines) < count:
+            _, text, _ = self.received.get(timeout=max(0.01, deadline - time.monotonic()))
+            self.pending_lines += text.split("\n")
+        lines, self.pending_lines = self.pending_lines[:count], self.pending_lines[count:]
+        return lines
 
     def next_typing(self, timeout: float = 10.0):
         return self.typing.get(timeout=timeout)

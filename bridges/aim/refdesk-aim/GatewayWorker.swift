@@ -344,6 +344,7 @@ final class GatewayWorker {
                 logger.notice("server notice", metadata: ["from": "\(from.displayName)", "text": "\(text)"])
                 bridge.notice(gateway.id, from: from.displayName, text: text)
             case .typingReceived(let from, let event):
+                logger.debug("typing notification", metadata: ["from": "\(from.normalized)", "event": "\(event)"])
                 bridge.chatState(gateway.id, peer: from.normalized, state: Self.chatState(for: event))
             case .rateLimitsReceived(let reply):
                 rates = RateBook(reply, now: clock.now)
