@@ -429,7 +429,7 @@ final class GatewayWorker {
         while index < queue.count {
             if AIMNaming.normalized(queue[index].to) == recipient {
                 layOut(at: index)
-                guard let _ = layout.joined(lines + [queue[index].text]) else { break }
+                guard layout.joined(lines + [queue[index].text]) != nil else { break }
                 lines.append(queue[index].text)
                 taken.append(index)
             }
