@@ -409,9 +409,9 @@ class Bench:
             INSERT INTO gateways (protocol, queue, username, normalised_username, secret, created_at)
                 VALUES ('aim', 'ask', 'RefDesk@aol.com', 'refdesk', '{DESK_PASSWORD}', 0);
             INSERT INTO gateways (protocol, queue, username, normalised_username, secret, created_at)
-                VALUES ('aim', 'ask', 'RefDeskReal@aol.com', 'refdeskreal', '{DESK_PASSWORD}', 0);
+                VALUES ('test', 'ask', 'bench', 'bench', '', 0);
             INSERT INTO gateways (protocol, queue, username, normalised_username, secret, created_at)
-                VALUES ('test', 'ask', 'bench', 'bench', '', 0);""")
+                VALUES ('aim', 'ask', 'RefDeskReal@aol.com', 'refdeskreal', '{DESK_PASSWORD}', 0);""")
         alice = TimedLibrarian("alice@localhost", DEFAULT_PASSWORD, prosody.c2s_port)
         prosody.create_user(alice.jid, DEFAULT_PASSWORD)
         alice.connect()
@@ -668,7 +668,7 @@ class Bench:
         done = 0
         for mark in marks:
             count = mark - done
-            elapsed_rate, _ = run_raw_bridges(router.socket, [("test", 3)], count, count, f"open{mark}-", offset=done)
+            elapsed_rate, _ = run_raw_bridges(router.socket, [("test", 3)], count, count, f"open{mark}-", offset=done)  # gateway 3 is 'test'
             wait_until(lambda: sum(1 for b in list(alice.arrivals) if b.startswith(f"bench open{mark}-")) >= count, 120,
                        f"{count} new conversations at the librarian")
             done = mark

@@ -143,9 +143,20 @@ struct RateBookTests {
         var book = RateBook(Self.reply, now: start)
         var notice = RateLimiterTests.imClass.with(id: 3)
         notice.currentLevel = 4300
-        book.adopt(notice)
+        book.adopt(notice, now: start)
         #expect(book.limiter(for: Self.im)?.level == 4300)
         #expect(book.delayBeforeSending(Self.im, now: start) > .zero)
+    }
+
+    @Test func `a notice that the class's levels changed brings the new levels`() {
+        let start = ContinuousClock.now
+        var book = RateBook(Self.reply, now: start)
+        var changed = RateLimiterTests.imClass.with(id: 3)
+        changed.limitLevel = 5000
+        changed.currentLevel = 6000
+        book.adopt(changed, now: start)
+        #expect(book.limiter(for: Self.im)?.floorLevel == 5500)
+        #expect(book.limiter(for: Self.im)?.level == 6000)
     }
 }
 

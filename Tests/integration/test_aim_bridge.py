@@ -533,11 +533,11 @@ def test_replies_go_out_as_the_html_an_aim_client_renders(aim):
     assert "&lt;b&gt;not bold&lt;/b&gt; &amp; &quot;quoted&quot;" in markup, "markup the librarian typed is escaped"
 
 
-def quick_lines(peer, prefix, count):
-    """Hands the bridge `count` one-line replies at once; returns when the last was handed over."""
-    peer.send(b"".join(frame(SEND_MESSAGE, string(f"{prefix}-{n}") + struct.pack(">Q", 1) + string("patron")
-                             + string(f"{prefix} line {n}")) for n in range(count)))
-    return time.monotonic()
+def quick_lines(peer, prefix, count, gap=0.03):
+    """Hands the bridge `count` one-line replies one by one, `gap` s apart, as a librarian's quick lines come."""
+    for n in range(count):
+        peer.send_message(f"{prefix}-{n}", 1, "patron", f"{prefix} line {n}")
+        time.sleep(gap)
 
 
 def test_five_quick_lines_reach_the_patron_within_two_seconds_on_the_real_rate_classes(aim):
@@ -546,7 +546,7 @@ def test_five_quick_lines_reach_the_patron_within_two_seconds_on_the_real_rate_c
     pat = patron(server)
     time.sleep(1)  # the sign-on's own SNACs are counted in class 1, not the IM class
     start = time.monotonic()
-    quick_lines(peer, "five", 5)
+    quick_lines(peer, "five", 5, gap=0.1)
     lines = pat.next_lines(5, timeout=10)
     elapsed = time.monotonic() - start
     assert lines == [f"five line {n}" for n in range(5)]
@@ -560,12 +560,14 @@ def test_thirty_lines_arrive_in_order_coalesced_without_being_limited_or_disconn
     peer.wait_state(1, "online")
     pat = patron(server)
     time.sleep(1)
-    start = quick_lines(peer, "thirty", 30)
+    start = time.monotonic()
+    quick_lines(peer, "thirty", 30)
     lines = pat.next_lines(30, timeout=30)
     elapsed = time.monotonic() - start
     assert lines == [f"thirty line {n}" for n in range(30)], "every line, once, in order"
-    ims = len([r for r in pat.raw if "thirty line" in r[2]])
-    assert ims < 30, "lines that waited for the rate class went together"
+    ims = [r[2] for r in pat.raw if "thirty line" in r[2]]
+    assert len(ims) < 30 and any(markup.count("<BR>") >= 10 for markup in ims), \
+        "lines that waited for the rate class went together, joined with line breaks"
     assert elapsed < 10, f"30 lines took {elapsed:.1f} s"
     time.sleep(2)  # a rate change notice would come after a second of silence
     assert server.count("dropped") == 0, "nothing was dropped by the server"
@@ -573,7 +575,7 @@ def test_thirty_lines_arrive_in_order_coalesced_without_being_limited_or_disconn
     assert server.count("rate_disconnect") == 0 and server.count("login", DESK) == 1, "one session throughout"
     wait_until(lambda: all(peer.status_of(f"thirty-{n}") for n in range(30)), 10, "30 delivery statuses")
     assert {peer.status_of(f"thirty-{n}")["status"] for n in range(30)} == {"sent"}
-    print(f"\n30 lines: at the patron after {elapsed:.2f} s in {ims} IMs; "
+    print(f"\n30 lines: at the patron after {elapsed:.2f} s in {len(ims)} IMs; "
           f"rate alerts {server.count('rate_alert')}, limited 0, dropped 0, disconnects 0")
 
 
@@ -585,6 +587,7 @@ def test_coalesced_ims_stay_within_the_servers_maximum_message_length(aim):
     peer.send(b"".join(frame(SEND_MESSAGE, string(f"wide-{n}") + struct.pack(">Q", 1) + string("patron") + string(text))
                        for n, text in enumerate(texts)))
     assert pat.next_lines(40, timeout=40) == texts
+    assert len(pat.raw) < 10, "lines handed over together share IMs"
     assert server.count("oversize") == 0, "no IM longer than the 512 bytes of the server's ICBM parameters"
     assert all(len(markup.encode()) <= 512 for _, _, markup in pat.raw)
 

@@ -74,9 +74,7 @@ final class AIMBridge: BridgeConnectorDelegate {
     }
 
     func receiveReliable(_ messages: [BridgeMessage]) async throws {
-        for message in try await spool.acceptOutbound(messages) {
-            await dispatch(message)
-        }
+        await dispatch(try await spool.acceptOutbound(messages))
     }
 
     func receiveControl(_ message: BridgeMessage) async throws {
@@ -157,9 +155,22 @@ final class AIMBridge: BridgeConnectorDelegate {
 
     // MARK: - Outbound messages
 
-    private func dispatch(_ message: OutboundMessage) async {
-        if !post(.send(message), to: message.gatewayID) {
-            await finish(message, sent: false, reason: "gateway \(message.gatewayID) is not attached to this bridge")
+    /// Hands replies to their gateways' workers, each gateway's in one event, in order: replies that arrive
+    /// together can then share IMs (a librarian's quick lines to one patron go as one).
+    private func dispatch(_ messages: [OutboundMessage]) async {
+        var byGateway: [UInt64: [OutboundMessage]] = [:]
+        var order: [UInt64] = []
+        for message in messages {
+            if byGateway[message.gatewayID] == nil { order.append(message.gatewayID) }
+            byGateway[message.gatewayID, default: []].append(message)
+        }
+        for gatewayID in order {
+            let batch = byGateway[gatewayID] ?? []
+            if !post(.send(batch), to: gatewayID) {
+                for message in batch {
+                    await finish(message, sent: false, reason: "gateway \(gatewayID) is not attached to this bridge")
+                }
+            }
         }
     }
 
@@ -167,11 +178,9 @@ final class AIMBridge: BridgeConnectorDelegate {
     /// their workers again; a worker ignores ids it already holds.
     private func resumeQueuedOutbound() async throws {
         let queued = try await spool.database.read { try $0.dueOutbound(now: Int64.max, limit: 10_000) }
-        for record in queued {
-            await dispatch(OutboundMessage(
-                id: record.id, gatewayID: UInt64(bitPattern: record.gatewayID), to: record.recipient, body: record.body
-            ))
-        }
+        await dispatch(queued.map { record in
+            OutboundMessage(id: record.id, gatewayID: UInt64(bitPattern: record.gatewayID), to: record.recipient, body: record.body)
+        })
     }
 
     // MARK: - Reports from workers

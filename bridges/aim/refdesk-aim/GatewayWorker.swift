@@ -8,8 +8,8 @@ enum GatewayEvent: Sendable {
     /// New settings from `attachGateway` or `welcome` (credentials, desired state).
     case configure(GatewayDescriptor)
     case setOnline(Bool)
-    /// A reply accepted into the spool, to send to a patron.
-    case send(OutboundMessage)
+    /// Replies accepted into the spool together, in order, to send to patrons.
+    case send([OutboundMessage])
     /// The librarian's typing state in the conversation with patron `to`.
     case typing(to: String, state: ChatState)
     /// The router no longer has this gateway: sign off and end.
@@ -136,10 +136,13 @@ final class GatewayWorker {
         case .setOnline(let online):
             gateway.online = online
             await reconcile(&group)
-        case .send(let message):
-            guard replies[message.id] == nil, !finishedSet.contains(message.id) else { return }
-            replies[message.id] = ReplyProgress(message: message, unanswered: 1)
-            queue.append(QueuedPiece(messageID: message.id, to: message.to, text: message.body, laidOut: false))
+        case .send(let messages):
+            // All of them are queued before anything is sent, so lines for one patron that arrived together go
+            // in one IM.
+            for message in messages where replies[message.id] == nil && !finishedSet.contains(message.id) {
+                replies[message.id] = ReplyProgress(message: message, unanswered: 1)
+                queue.append(QueuedPiece(messageID: message.id, to: message.to, text: message.body, laidOut: false))
+            }
             await pump(&group)
         case .typing(let to, let state):
             wantTyping(to: to, event: Self.typingEvent(for: state))
@@ -349,7 +352,7 @@ final class GatewayWorker {
             case .rateLimitsReceived(let reply):
                 rates = RateBook(reply, now: clock.now)
             case .rateChanged(let notice):
-                rates?.adopt(notice.rateClass)
+                rates?.adopt(notice.rateClass, now: clock.now)
                 let level: Logger.Level = notice.code == .limited ? .warning : .info
                 logger.log(level: level, "the server's rate state changed", metadata: [
                     "state": "\(notice.code)", "class": "\(notice.rateClass.id)", "level": "\(notice.rateClass.currentLevel)",

@@ -35,8 +35,20 @@ public struct RateBook<Instant: InstantProtocol>: Sendable where Instant.Duratio
         limiters[id]?.recordSend(at: now)
     }
 
-    /// Takes the server's level from a rate change notice about `rateClass`.
-    public mutating func adopt(_ rateClass: RateClass) {
-        limiters[rateClass.id]?.adopt(serverLevel: rateClass.currentLevel)
+    /// Takes a rate change notice's view of `rateClass` at `now`: its level when lower than the count here, and
+    /// its levels and window when the server changed them.
+    public mutating func adopt(_ rateClass: RateClass, now: Instant) {
+        guard let current = limiters[rateClass.id] else { return }
+        var announced = current.rateClass
+        announced.currentLevel = rateClass.currentLevel
+        announced.lastTime = rateClass.lastTime
+        announced.currentState = rateClass.currentState
+        if announced != rateClass {
+            var replacement = RateLimiter<Instant>(rateClass: rateClass, now: now)
+            replacement.adopt(serverLevel: UInt32(clamping: current.level))
+            limiters[rateClass.id] = replacement
+        } else {
+            limiters[rateClass.id]?.adopt(serverLevel: rateClass.currentLevel)
+        }
     }
 }
