@@ -58,6 +58,8 @@ struct IncomingHTMLTests {
         ("<a href=\"http://x.example/a>b\">here</a>", "here (http://x.example/a>b)"),
         ("<a href=\"http://x.example\"></a>", "http://x.example"),
         ("<a name=\"top\">top</a>", "top"),
+        // In an address, a name without ";" before "=" or a letter is not a reference (HTML's attribute rule).
+        ("<a href=\"http://x.example/?a=1&lt=2&copy;&ampx\">go</a>", "go (http://x.example/?a=1&lt=2©&ampx)"),
     ])
     func `a link keeps its address when its text does not show it`(html: String, plain: String) {
         #expect(HTMLText.plainText(fromHTML: html) == plain)

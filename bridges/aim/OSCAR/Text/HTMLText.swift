@@ -29,7 +29,7 @@ public enum HTMLText {
                 case ("br", _), ("p", true), ("div", true):
                     append("\n".unicodeScalars)
                 case ("a", false):
-                    link = tag.attribute("href").map { (decodeCharacterReferences($0), written) }
+                    link = tag.attribute("href").map { (decodeCharacterReferences(inAttribute: $0), written) }
                 case ("a", true):
                     if let open = link {
                         let text = String(String.UnicodeScalarView(output.suffix(written - open.textStart)))
@@ -53,13 +53,14 @@ public enum HTMLText {
         return String(output)
     }
 
-    /// `text` with every character reference decoded and nothing else changed (for attribute values).
-    public static func decodeCharacterReferences(_ text: String) -> String {
+    /// An attribute value (a link's address) with its character references decoded as HTML decodes them there:
+    /// a name without its `;` followed by `=` or a letter or digit stays as written (`?a=1&lt=2` is not `<=2`).
+    public static func decodeCharacterReferences(inAttribute text: String) -> String {
         let scalars = Array(text.unicodeScalars)
         var output = String.UnicodeScalarView()
         var index = 0
         while index < scalars.count {
-            if scalars[index] == "&", let (decoded, next) = characterReference(in: scalars, at: index) {
+            if scalars[index] == "&", let (decoded, next) = characterReference(in: scalars, at: index, inAttribute: true) {
                 output.append(contentsOf: decoded)
                 index = next
             } else {
@@ -171,7 +172,7 @@ public enum HTMLText {
     /// (`&#233;`, `&#xE9;`, the `;` optional) and the longest named reference of the standard that the input
     /// starts with (names that may stand without `;`, such as `&copy`, included). Returns what it stands for and
     /// the index after it, or nil when the `&` is text.
-    static func characterReference(in scalars: [Unicode.Scalar], at start: Int) -> ([Unicode.Scalar], Int)? {
+    static func characterReference(in scalars: [Unicode.Scalar], at start: Int, inAttribute: Bool = false) -> ([Unicode.Scalar], Int)? {
         var index = start + 1
         guard index < scalars.count else { return nil }
         if scalars[index] == "#" {
@@ -203,7 +204,13 @@ public enum HTMLText {
         while length > 0 {
             let name = String(String.UnicodeScalarView(scalars[index..<(index + length)]))
             if let decoded = HTMLEntities.named[name] {
-                return (decoded, index + length)
+                let end = index + length
+                if inAttribute, scalars[end - 1] != ";", end < scalars.count,
+                    scalars[end] == "=" || (scalars[end].isASCII && (scalars[end].properties.isAlphabetic || ("0"..."9").contains(scalars[end])))
+                {
+                    return nil
+                }
+                return (decoded, end)
             }
             length -= 1
         }
