@@ -16,10 +16,9 @@ extension Router {
     /// chat state from the patron's address: to the owner's resources once it is answered, to the librarians it
     /// is offered to while it is new. Without an open conversation nobody is waiting to see it.
     func patronChatState(gatewayID: UInt64, patron address: String, state: BridgeProtocol.ChatState) {
-        guard let xmpp, xmpp.connection.isConnected,
-            let conversation = switchboard.openConversations.first(where: { $0.patron.gatewayID.rawValue == gatewayID && $0.patron.address == address }),
-            let from = patronJID(conversation.patron),
-            let xmppState = Message.ChatState(rawValue: state.name)
+        guard let xmpp, xmpp.connection.isConnected, let xmppState = Message.ChatState(rawValue: state.name) else { return }
+        guard let conversation = switchboard.openConversations.first(where: { $0.patron.gatewayID.rawValue == gatewayID && $0.patron.address == address }),
+            let from = patronJID(conversation.patron)
         else {
             logger.debug("a patron's chat state with no open conversation to show it in", metadata: ["gateway": "\(gatewayID)", "patron": "\(address)"])
             return
