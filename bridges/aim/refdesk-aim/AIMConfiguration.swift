@@ -21,6 +21,8 @@ struct AIMConfiguration: Sendable {
     var reconnectMaximum: Duration = .seconds(300)
     /// The least wait after the server refused a login for too many attempts from this address.
     var loginLimitedWait: Duration = .seconds(65)
+    /// How long an IM waits for the server's ack before it is sent again with the same cookie.
+    var ackTimeout: Duration = .seconds(10)
     /// Where `/metrics` and `/healthz` are served (`metrics_listen`, a loopback `host:port`); nil: not at all.
     var metricsListen: ListenAddress?
 
@@ -65,6 +67,7 @@ struct AIMConfiguration: Sendable {
         loginLimitedWait = try Self.positive(
             reader.duration("aim.login_limited_wait", default: loginLimitedWait), "aim.login_limited_wait", reader
         )
+        ackTimeout = try Self.positive(reader.duration("aim.ack_timeout", default: ackTimeout), "aim.ack_timeout", reader)
         if let listen = try reader.string("aim.metrics_listen"), !listen.isEmpty {
             do {
                 metricsListen = try ListenAddress(parsing: listen)

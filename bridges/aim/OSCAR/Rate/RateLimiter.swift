@@ -1,16 +1,18 @@
 /// Paces sends so that a rate class's moving average never falls to a level where the server
-/// warns, drops messages or disconnects.
+/// drops messages or disconnects, while spending what the class allows.
 ///
 /// OSCAR servers keep, per rate class, a level: the average milliseconds between SNACs over
 /// the last `windowSize` SNACs. Each SNAC updates it as
 /// `level = min(max, (level × (window − 1) + elapsed) / window)`, where `elapsed` is the time
-/// since the previous SNAC. A sender that lets the level fall below `limitLevel` has its
-/// SNACs silently dropped, and below `disconnectLevel` it is disconnected.
+/// since the previous SNAC. Below `alertLevel` the server only warns (a rate change notice);
+/// below `limitLevel` it drops the class's SNACs silently until the level is back above
+/// `clearLevel`, and below `disconnectLevel` it disconnects.
 ///
-/// This limiter mirrors that computation and delays each send just long enough that the level
-/// after the send stays at or above the class's clear level (which is above its alert level),
-/// so the server never even warns. It holds no clock: callers pass the current instant, which
-/// keeps it deterministic under test.
+/// This limiter mirrors that computation and lets a send go at once while the level after it
+/// stays at `floorLevel`, a margin above the limit level; otherwise it says how long to wait.
+/// With AIM's IM class (window 20, limit 4000 ms, max 6000 ms) that is six IMs at once, then
+/// one every 4.4 s. It holds no clock: callers pass the current instant, which keeps it
+/// deterministic under test.
 public struct RateLimiter<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
     public let rateClass: RateClass
     /// The level (ms) as the server computed it after the last recorded send.
@@ -37,10 +39,18 @@ public struct RateLimiter<Instant: InstantProtocol>: Sendable where Instant.Dura
     private var window: Int { min(max(1, Int(rateClass.windowSize)), Self.maximumWindow) }
     private var maxLevel: Int { Self.bounded(rateClass.maxLevel) }
 
-    /// The level every send must keep: the clear level, so the class is never in alert.
-    /// It cannot exceed the maximum the level is capped at.
+    /// The level every send must keep: the limit level plus a tenth of it, a margin for the
+    /// difference between when a SNAC leaves here and when the server counts it. It cannot
+    /// exceed the maximum the level is capped at.
     public var floorLevel: Int {
-        min(Self.bounded(max(rateClass.clearLevel, rateClass.alertLevel)), maxLevel)
+        let limit = Self.bounded(rateClass.limitLevel)
+        return min(limit + max(limit / 10, 1), maxLevel)
+    }
+
+    /// Takes the server's own view of the level (from a rate change notice) when it is lower
+    /// than this limiter's, so a difference in counting never accumulates.
+    public mutating func adopt(serverLevel: UInt32) {
+        level = min(level, Self.bounded(serverLevel))
     }
 
     /// How long to wait from `now` so that a send then keeps the level at or above
