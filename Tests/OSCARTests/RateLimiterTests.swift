@@ -27,27 +27,68 @@ struct RateLimiterTests {
         #expect(limiter.delayBeforeNextSend(now: start) == .zero)
     }
 
-    @Test func `a burst goes at once while the level stays a margin above the limit, then one IM every 4.4 s`() {
+    /// Lines arriving at `arrivals` (ms after the start), sent as the limiter says: each send carries every line
+    /// that has arrived by then. Returns when each send went (ms), how many lines it carried, and the lowest level.
+    static func simulate(_ arrivals: [Int]) -> (sends: [(at: Int, lines: Int)], lowest: Int) {
         let start = ContinuousClock.now
-        var limiter = RateLimiter(rateClass: Self.imClass, now: start)
-        #expect(limiter.floorLevel == 4400)
-        var now = start
-        var immediate = 0
+        var limiter = RateLimiter(rateClass: imClass, now: start)
+        var sends: [(at: Int, lines: Int)] = []
         var lowest = Int.max
-        for _ in 0..<50 {
-            let delay = limiter.delayBeforeNextSend(now: now)
-            if delay == .zero { immediate += 1 }
-            now = now.advanced(by: delay)
-            lowest = min(lowest, limiter.levelAfterSend(at: now))
-            limiter.recordSend(at: now)
+        var next = 0
+        var now = 0
+        while next < arrivals.count {
+            now = max(now, arrivals[next])
+            let instant = start.advanced(by: .milliseconds(now))
+            let delay = limiter.delayBeforeNextSend(now: instant, waitingSince: start.advanced(by: .milliseconds(arrivals[next])))
+            if delay > .zero {
+                now += Int(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)
+                continue
+            }
+            let carried = arrivals[next...].prefix { $0 <= now }.count
+            lowest = min(lowest, limiter.levelAfterSend(at: instant))
+            limiter.recordSend(at: instant)
+            sends.append((now, carried))
+            next += carried
         }
-        // 6000 → 5700 → 5415 → 5144 → 4887 → 4643 → 4411: six at once.
-        #expect(immediate == 6)
-        #expect(lowest >= 4400)
-        #expect(lowest > Int(Self.imClass.limitLevel), "never limited, never dropped")
-        // The other 44 at the floor level apart.
-        #expect(start.duration(to: now) >= .milliseconds(43 * 4400))
-        #expect(start.duration(to: now) < .milliseconds(44 * 4500))
+        return (sends, lowest)
+    }
+
+    @Test func `the floor keeps even the server's look after a silent second above the alert level`() {
+        let limiter = RateLimiter(rateClass: Self.imClass, now: ContinuousClock.now)
+        // (floor × 19 + 1000) / 20 ≥ 5000 needs 5211; plus the margin of 20.
+        #expect(limiter.floorLevel == 5231)
+        #expect((limiter.floorLevel * 19 + 1000) / 20 >= Int(Self.imClass.alertLevel))
+        #expect(limiter.floorLevel >= Int(Self.imClass.clearLevel))
+    }
+
+    @Test func `five lines typed 0.1 s apart reach the patron within 0.7 s, in two or three IMs, above the floor`() {
+        let (sends, lowest) = Self.simulate([0, 100, 200, 300, 400])
+        #expect(sends.map(\.lines).reduce(0, +) == 5)
+        #expect(sends.count <= 3)
+        #expect(sends.last!.at <= 700)
+        #expect(lowest >= 5231)
+    }
+
+    @Test func `thirty lines 30 ms apart go in a handful of IMs within five seconds, never below the floor`() {
+        let (sends, lowest) = Self.simulate((0..<30).map { $0 * 30 })
+        #expect(sends.map(\.lines).reduce(0, +) == 30)
+        #expect(sends.count <= 5)
+        #expect(sends.last!.at < 5_000)
+        #expect(lowest >= 5231)
+    }
+
+    @Test func `a single line to a rested class goes at once`() {
+        let (sends, _) = Self.simulate([0])
+        #expect(sends.map(\.at) == [0])
+    }
+
+    @Test func `a steady stream settles at one IM a refill apart, each carrying what queued meanwhile`() {
+        let (sends, lowest) = Self.simulate((0..<100).map { $0 * 200 })
+        #expect(lowest >= 5231)
+        let steady = Array(sends.dropFirst(3).dropLast())
+        let gaps = zip(steady, steady.dropFirst()).map { $1.at - $0.at }
+        #expect(!gaps.isEmpty && gaps.allSatisfy { (5_150...5_300).contains($0) }, "\(sends)")
+        #expect(steady.dropFirst().allSatisfy { $0.lines >= 20 }, "\(sends)")
     }
 
     @Test func `the server's lower level is adopted, a higher one is not`() {
@@ -98,8 +139,8 @@ struct RateLimiterTests {
             id: 9, windowSize: 0, clearLevel: 10, alertLevel: 5, limitLevel: 2,
             disconnectLevel: 1, currentLevel: 10, maxLevel: 10
         )
-        // Window 1: the level is the last gap, which must reach limit 2 plus the margin.
-        #expect(RateLimiter(rateClass: zeroWindow, now: start).delayBeforeNextSend(now: start) == .milliseconds(3))
+        // Window 1: the level is the last gap, which must reach the floor, capped at the maximum, 10.
+        #expect(RateLimiter(rateClass: zeroWindow, now: start).delayBeforeNextSend(now: start) == .milliseconds(10))
     }
 }
 
@@ -152,10 +193,10 @@ struct RateBookTests {
         let start = ContinuousClock.now
         var book = RateBook(Self.reply, now: start)
         var changed = RateLimiterTests.imClass.with(id: 3)
-        changed.limitLevel = 5000
+        changed.clearLevel = 5400
         changed.currentLevel = 6000
         book.adopt(changed, now: start)
-        #expect(book.limiter(for: Self.im)?.floorLevel == 5500)
+        #expect(book.limiter(for: Self.im)?.floorLevel == 5420)
         #expect(book.limiter(for: Self.im)?.level == 6000)
     }
 }

@@ -141,7 +141,7 @@ final class GatewayWorker {
             // in one IM.
             for message in messages where replies[message.id] == nil && !finishedSet.contains(message.id) {
                 replies[message.id] = ReplyProgress(message: message, unanswered: 1)
-                queue.append(QueuedPiece(messageID: message.id, to: message.to, text: message.body, laidOut: false))
+                queue.append(QueuedPiece(messageID: message.id, to: message.to, text: message.body, laidOut: false, queuedAt: clock.now))
             }
             await pump(&group)
         case .typing(let to, let state):
@@ -280,7 +280,7 @@ final class GatewayWorker {
         onlineAt = nil
         paceScheduled = false
         let returning = inFlight.flatMap { im in
-            im.pieces.map { QueuedPiece(messageID: $0.messageID, to: im.to, text: $0.text, laidOut: false) }
+            im.pieces.map { QueuedPiece(messageID: $0.messageID, to: im.to, text: $0.text, laidOut: false, queuedAt: im.sentAt) }
         }
         queue = returning + queue
         inFlight.removeAll()
@@ -406,7 +406,10 @@ final class GatewayWorker {
             let retry = inFlight.firstIndex { $0.retryDue }
             guard retry != nil || !queue.isEmpty else { break }
             let now = clock.now
-            let delay = rates?.delayBeforeSending(imKind, now: now) ?? .zero
+            // A retry goes as soon as the class refills; new lines may wait a moment for the ones behind them.
+            let delay = retry != nil
+                ? rates?.delayBeforeSending(imKind, now: now) ?? .zero
+                : rates?.delayBeforeSending(imKind, now: now, waitingSince: queue[0].queuedAt) ?? .zero
             if delay > .zero {
                 schedulePace(after: delay, &group)
                 break
@@ -510,7 +513,9 @@ final class GatewayWorker {
         guard !queue[index].laidOut else { return }
         let piece = queue[index]
         let texts = layout.pieces(of: piece.text)
-        queue.replaceSubrange(index...index, with: texts.map { QueuedPiece(messageID: piece.messageID, to: piece.to, text: $0, laidOut: true) })
+        queue.replaceSubrange(index...index, with: texts.map {
+            QueuedPiece(messageID: piece.messageID, to: piece.to, text: $0, laidOut: true, queuedAt: piece.queuedAt)
+        })
         replies[piece.messageID]?.unanswered += texts.count - 1
     }
 
@@ -679,6 +684,8 @@ struct QueuedPiece {
     var text: String
     /// Whether it was already cut to fit one IM.
     var laidOut: Bool
+    /// When it joined the queue: the rate limiter's coalescing hold counts from the oldest piece.
+    var queuedAt: ContinuousClock.Instant
 }
 
 /// A reply queued or in flight: how many of its pieces still wait for the server's answer.

@@ -29,6 +29,12 @@ public struct RateBook<Instant: InstantProtocol>: Sendable where Instant.Duratio
         limiter(for: kind)?.delayBeforeNextSend(now: now) ?? .zero
     }
 
+    /// How long to wait from `now` before sending what has waited since `waitingSince` as one SNAC of `kind`:
+    /// the class's refill, and the coalescing hold before its last send for a while (see ``RateLimiter``).
+    public func delayBeforeSending(_ kind: SNACKind, now: Instant, waitingSince: Instant) -> Duration {
+        limiter(for: kind)?.delayBeforeNextSend(now: now, waitingSince: waitingSince) ?? .zero
+    }
+
     /// Counts a SNAC of `kind` sent at `now` in its class.
     public mutating func recordSend(_ kind: SNACKind, at now: Instant) {
         guard let id = classes[kind] else { return }
