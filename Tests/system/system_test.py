@@ -135,12 +135,23 @@ class Container:
         started = time.monotonic()
 
         def leader():
+            """nspawn's child that is PID 1 of its own namespace. While the container is being set up, nspawn's
+            first child is a helper that soon exits: it must not be taken for the container's init."""
             found = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split()
-            return found[0] if found else None
+            for pid in found:
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                namespaced = next((line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), [])
+                if len(namespaced) > 1 and namespaced[-1] == "1":
+                    return pid
+            return None
         self.leader = wait_until(leader, 30, "the container's PID 1")
 
         def booted():
             assert self.process.poll() is None, f"systemd-nspawn exited: {self.log_path.read_text()[-2000:]}"
+            self.leader = leader() or self.leader
             state = self.sh("systemctl is-system-running --wait", timeout=60).stdout.strip()
             return state in ("running", "degraded")
         wait_until(booted, 60, "the container to finish booting", interval=0.1)
