@@ -348,6 +348,7 @@ class SystemTest:
             self.step("a lost admin password (\"A lost admin password\")", self.lost_password)
             self.step("certificate renewal (\"Certificate renewal\")", self.renewal)
             self.step("a package upgrade keeps the changed conffiles, the data and running units", self.upgrade)
+            self.step("the previous release's database is migrated when the packaged router starts", self.previous_release)
             self.step("every command block of docs/operations.md ran", self.all_blocks_ran)
         except Exception:
             pass
@@ -547,6 +548,32 @@ class SystemTest:
         assert self.stored_messages() == before
         self.alice.wait_online(timeout=30)
         self.text_reaches_alice_and_reply_reaches_twilio("after the upgrade")
+
+    def previous_release(self):
+        """Tests/system/fixtures/router-previous-release.sql is a database made by refdesk's previous release
+        (schema version 2: an offline inbox of three texts and their offline reply). In place of the router's
+        own, it must be migrated by the packaged router at start, keeping everything; then the real one is back."""
+        c = self.container
+        latest = int(c.out("sqlite3 /var/lib/refdesk/router.sqlite 'PRAGMA user_version'").strip())
+        shutil.copy(ROOT / "Tests/system/fixtures/router-previous-release.sql", self.rootfs / "root")
+        c.out("systemctl stop refdesk-router.socket refdesk-router\n"
+              "cd /var/lib/refdesk && for f in router.sqlite*; do mv \"$f\" \"kept-$f\"; done\n"
+              "sqlite3 router.sqlite < /root/router-previous-release.sql && chown refdesk:refdesk router.sqlite\n"
+              "systemctl start refdesk-router.socket refdesk-router")
+        wait_until(lambda: c.sh("systemctl is-active refdesk-router").stdout.strip() == "active", 30, "the router on the old database")
+        query = "sqlite3 /var/lib/refdesk/router.sqlite"
+        wait_until(lambda: c.out(f"{query} 'PRAGMA user_version'").strip() == str(latest), 30, "the migration")
+        say(f"    schema version 2 → {latest}")
+        assert c.out(f"{query} 'SELECT count(*) FROM offline_inbox'").strip() == "3", "the old inbox is kept"
+        assert c.out(f"{query} \"SELECT name FROM queues ORDER BY name\"").split() == ["archives", "ask"]
+        journal = c.out("journalctl -u refdesk-router -b --no-pager -o cat | tail -200")
+        assert f"applied database migration" in journal and f"version={latest}" in journal, journal[-2000:]
+        c.out("systemctl stop refdesk-router.socket refdesk-router\n"
+              "cd /var/lib/refdesk && rm -f router.sqlite router.sqlite-wal router.sqlite-shm\n"
+              "for f in kept-router.sqlite*; do mv \"$f\" \"${f#kept-}\"; done\n"
+              "systemctl start refdesk-router.socket refdesk-router")
+        self.alice.wait_online(timeout=30)
+        self.text_reaches_alice_and_reply_reaches_twilio("after the old database was migrated")
 
     def package_bin(self) -> Path:
         return Path(subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, capture_output=True,
