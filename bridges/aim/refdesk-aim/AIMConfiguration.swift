@@ -1,6 +1,6 @@
 import BridgeTransport
 import DaemonSupport
-import Metrics
+import RefdeskMetrics
 import OSCAR
 
 /// The AIM bridge's settings: the shared `[bridge]` section, then `[aim]` (see `config/aim.example.toml`).
