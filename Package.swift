@@ -151,6 +151,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Loads a TOML file as the daemons do and prints it as toml-test's tagged JSON: the config corpus test's decoder.
+        .executableTarget(name: "refdesk-configdecode", dependencies: ["DaemonSupport"], path: "Tests/Peers/refdesk-configdecode", swiftSettings: swiftSettings),
+
         // Unit tests.
         .testTarget(name: "RefdeskCoreTests", dependencies: ["RefdeskCore", "DaemonSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BridgeProtocolTests", dependencies: ["BridgeProtocol"], swiftSettings: swiftSettings),
