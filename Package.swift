@@ -13,6 +13,8 @@ import PackageDescription
 //   XMPP             XML stream parser (libxml2 push) and stanza model, no I/O
 //   XMPPComponent    the router's XEP-0114 connection to its XMPP server (SwiftNIO)
 //   DaemonSupport    config files, journald-friendly logging, sd_notify, signals
+//   RefdeskMetrics   the metric families (emitted through swift-metrics) and /healthz, no exporter
+//   MetricsExporter  the daemons' Prometheus exporter (swift-prometheus) and their /metrics listener
 //   TimeZoneDatabase the system's compiled tz database (TZif) without Foundation
 //   RouterService    the router: wires store, bridges and XMPP to the core rules
 //   bridges/twilio   Twilio SMS codec (TwilioGateway) and the refdesk-twilio daemon
@@ -32,6 +34,7 @@ let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let signals: Target.Dependency = .product(name: "UnixSignals", package: "swift-service-lifecycle")
+let coreMetrics: Target.Dependency = .product(name: "CoreMetrics", package: "swift-metrics")
 
 let package = Package(
     name: "refdesk",
@@ -47,6 +50,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Metrics the Swift server way: libraries emit through swift-metrics' API, the daemons export them with
+        // swift-prometheus (whose only other dependency, swift-atomics, SwiftNIO already brings).
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // System libraries (Debian -dev packages, found with pkg-config).
@@ -71,13 +78,24 @@ let package = Package(
         // The system's zoneinfo files (TZif, RFC 8536, and POSIX TZ footers; pure parsers, one reader):
         // the router's time zones without Foundation, whose ICU costs ~8.5 MiB per process.
         .target(name: "TimeZoneDatabase", swiftSettings: swiftSettings),
-        // Prometheus text-format metrics and /healthz for every daemon; counts messages at the bridge socket.
+        // What refdesk measures, for libraries and daemons alike: the metric families (names, types, help, labels),
+        // emitted through swift-metrics' API, and the health checks behind /healthz. No exporter, no I/O.
+        .target(name: "RefdeskMetrics", dependencies: [coreMetrics], swiftSettings: swiftSettings),
+        // The daemons' side: swift-metrics into a Prometheus registry (swift-prometheus), and the HTTP listener
+        // that serves /metrics and /healthz. Only executables depend on it.
         .target(
-            name: "Metrics",
-            dependencies: ["BridgeProtocol", "BridgeTransport", "DaemonSupport", "HTTPServerSupport", "RefdeskStore", "RefdeskVersion", logging, lifecycle, .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
+            name: "MetricsExporter",
+            dependencies: [
+                "RefdeskMetrics", "RefdeskVersion", "HTTPServerSupport", coreMetrics, .product(name: "Prometheus", package: "swift-prometheus"),
+                logging, lifecycle, .product(name: "NIOHTTP1", package: "swift-nio"),
+            ] + nio,
             swiftSettings: swiftSettings
         ),
-        .target(name: "BridgeTransport", dependencies: ["BridgeProtocol", "RefdeskStore", "DaemonSupport", logging, lifecycle] + nio, swiftSettings: swiftSettings),
+        .target(
+            name: "BridgeTransport",
+            dependencies: ["BridgeProtocol", "RefdeskStore", "DaemonSupport", "RefdeskMetrics", coreMetrics, logging, lifecycle] + nio,
+            swiftSettings: swiftSettings
+        ),
         // TLS over NIO with OpenSSL memory BIOs, one handler for both ends (admin API server, AIM client).
         .target(name: "TLSSupport", dependencies: ["CRefdeskOpenSSL", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
         // What every HTTP listener shares: whole requests under a size cap and time limits (slowloris), early 413.
@@ -95,18 +113,23 @@ let package = Package(
         .target(
             name: "RouterService",
             dependencies: [
-                "AdminAPI", "RefdeskCore", "RefdeskStore", "BridgeProtocol", "BridgeTransport", "XMPP", "XMPPComponent", "DaemonSupport", "Metrics", "TimeZoneDatabase",
-                logging, lifecycle,
+                "AdminAPI", "RefdeskCore", "RefdeskStore", "BridgeProtocol", "BridgeTransport", "XMPP", "XMPPComponent", "DaemonSupport", "RefdeskMetrics",
+                "TimeZoneDatabase", coreMetrics, logging, lifecycle,
             ] + nio,
             swiftSettings: swiftSettings
         ),
 
         // Daemons.
-        .executableTarget(name: "refdesk-router", dependencies: ["RouterService", "RefdeskVersion", "AdminAPI", "RefdeskStore", "XMPPComponent", "DaemonSupport", "Metrics", argumentParser, logging, lifecycle, signals], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "refdesk-router",
+            dependencies: ["RouterService", "RefdeskVersion", "AdminAPI", "RefdeskStore", "XMPPComponent", "DaemonSupport", "RefdeskMetrics", "MetricsExporter", argumentParser, logging, lifecycle, signals],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "refdesk-twilio",
             dependencies: [
-                "TwilioGateway", "BridgeTransport", "DaemonSupport", "HTTPServerSupport", "Metrics", "RefdeskStore", "RefdeskVersion", "CRefdeskCurl", argumentParser, logging, lifecycle, signals,
+                "TwilioGateway", "BridgeTransport", "DaemonSupport", "HTTPServerSupport", "RefdeskMetrics", "MetricsExporter", "RefdeskStore", "RefdeskVersion",
+                "CRefdeskCurl", coreMetrics, argumentParser, logging, lifecycle, signals,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio,
             path: "bridges/twilio/refdesk-twilio",
@@ -114,7 +137,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "refdesk-aim",
-            dependencies: ["OSCAR", "BridgeProtocol", "CRefdeskOpenSSL", "TLSSupport", "BridgeTransport", "DaemonSupport", "Metrics", "RefdeskStore", "RefdeskVersion", argumentParser, logging, lifecycle, signals] + nio,
+            dependencies: ["OSCAR", "BridgeProtocol", "CRefdeskOpenSSL", "TLSSupport", "BridgeTransport", "DaemonSupport", "RefdeskMetrics", "MetricsExporter", "RefdeskStore", "RefdeskVersion", argumentParser, logging, lifecycle, signals] + nio,
             path: "bridges/aim/refdesk-aim",
             swiftSettings: swiftSettings
         ),
@@ -128,12 +151,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Loads a TOML file as the daemons do and prints it as toml-test's tagged JSON: the config corpus test's decoder.
+        .executableTarget(name: "refdesk-configdecode", dependencies: ["DaemonSupport"], path: "Tests/Peers/refdesk-configdecode", swiftSettings: swiftSettings),
+
         // Unit tests.
         .testTarget(name: "RefdeskCoreTests", dependencies: ["RefdeskCore", "DaemonSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BridgeProtocolTests", dependencies: ["BridgeProtocol"], swiftSettings: swiftSettings),
         .testTarget(name: "RefdeskStoreTests", dependencies: ["RefdeskStore", logging], swiftSettings: swiftSettings),
         .testTarget(name: "DaemonSupportTests", dependencies: ["DaemonSupport", logging], swiftSettings: swiftSettings),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "RefdeskVersion"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MetricsTests",
+            dependencies: ["RefdeskMetrics", "MetricsExporter", "RefdeskVersion", coreMetrics, .product(name: "MetricsTestKit", package: "swift-metrics")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "XMPPTests", dependencies: ["XMPP"], swiftSettings: swiftSettings),
         .testTarget(name: "OSCARTests", dependencies: ["OSCAR"], swiftSettings: swiftSettings),
         .testTarget(name: "TwilioGatewayTests", dependencies: ["TwilioGateway"], swiftSettings: swiftSettings),
@@ -148,7 +178,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "BridgeTransportTests", dependencies: ["BridgeTransport", "BridgeProtocol", logging], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BridgeTransportTests",
+            dependencies: ["BridgeTransport", "BridgeProtocol", "RefdeskStore", logging, coreMetrics, .product(name: "MetricsTestKit", package: "swift-metrics")],
+            swiftSettings: swiftSettings
+        ),
 
         // Fuzzing (Fuzz/): one libFuzzer executable per boundary decoder, all calling FuzzHarness,
         // which the regression tests replay saved inputs through. See scripts/fuzz.sh.

@@ -2,11 +2,13 @@
 import Glibc
 #endif
 import BridgeProtocol
+import CoreMetrics
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import RefdeskMetrics
 import ServiceLifecycle
-import NIOConcurrencyHelpers
 
 /// Where and how the router listens for bridges.
 public struct BridgeListenerConfiguration: Sendable {
@@ -187,7 +189,10 @@ public struct BridgeListener: Service {
                     ]))
                     logger.info("bridge connected", metadata: ["gateways": "\(gateways.count)"])
                     activeSessions.insert(session)
+                    let connections = MetricFamily.bridgeConnections.gauge(hello.protocolName)
+                    connections.increment()
                     let end = await session.run(reader: &reader, outbound: outbound, channel: connection.channel)
+                    connections.decrement()
                     activeSessions.remove(session)
                     await acceptor.sessionEnded(session, protocolName: hello.protocolName, reason: end)
                     logger.log(level: end.isOrdinary ? .info : .warning, "bridge disconnected", metadata: ["reason": "\(end)"])

@@ -1,6 +1,8 @@
 import BridgeProtocol
+import CoreMetrics
 import DaemonSupport
 import Logging
+import RefdeskMetrics
 import RefdeskStore
 
 /// A bridge's durable half of the bridge protocol, kept in its own small SQLite file.
@@ -10,12 +12,18 @@ import RefdeskStore
 ///   the spool only when the router acks them; their ids stay remembered so a replayed id is recognised.
 /// - Messages from the router (`sendMessage`) are accepted into the spool's outbound table exactly once (a resend
 ///   after a lost ack is recognised by its id), then delivered to the outside network by the bridge.
+///
+/// Both moments are where a frame is known to be new, so the message counters are kept here: a patron message
+/// counts as forwarded when the router acknowledges it, a reply as accepted when it enters the outbound table.
 public final class BridgeSpool: Sendable {
     public let database: DatabaseExecutor
+    /// The bridge's protocol (`twilio`, `aim`), the `protocol` label of its message counters.
+    public let protocolName: String
     private let now: @Sendable () -> Int64
 
-    public init(path: String, logger: Logger, now: @escaping @Sendable () -> Int64 = WallClock.milliseconds) throws {
+    public init(path: String, protocolName: String, logger: Logger, now: @escaping @Sendable () -> Int64 = WallClock.milliseconds) throws {
         self.database = try DatabaseExecutor(path: path, migrations: SpoolSchema.migrations, logger: logger)
+        self.protocolName = protocolName
         self.now = now
     }
 
@@ -44,10 +52,19 @@ public final class BridgeSpool: Sendable {
         }
     }
 
-    /// The router has these frames durably.
+    /// The router has these frames durably; the ones still pending until now count as forwarded.
     public func acknowledged(ids: [String]) async throws {
         let time = now()
-        try await database.write { try $0.acknowledgeInbound(ids: ids, at: time) }
+        let forwarded = try await database.write { try $0.acknowledgeInbound(ids: ids, at: time) }
+        for payload in forwarded {
+            var decoder = BridgeFrameDecoder()
+            decoder.append(payload)
+            // The spool wrote these frames itself (and they were decoded to be sent); one that no longer decodes
+            // only goes uncounted.
+            if let message = try? decoder.next() {
+                MessageCounting.count(message, protocolName: protocolName)
+            }
+        }
     }
 
     /// Accepts `sendMessage` frames from the router in one commit; returns the ones not seen before, in order.
@@ -57,7 +74,7 @@ public final class BridgeSpool: Sendable {
             return nil
         }
         let time = now()
-        return try await database.write { connection in
+        let accepted = try await database.write { connection in
             try outbound.filter { message in
                 try connection.acceptOutbound(
                     id: message.id,
@@ -67,6 +84,17 @@ public final class BridgeSpool: Sendable {
                     at: time
                 )
             }
+        }
+        for message in accepted {
+            MessageCounting.count(.sendMessage(message), protocolName: protocolName)
+        }
+        return accepted
+    }
+
+    /// Replies not yet sent to the outside network, and frames the router has not acknowledged yet.
+    public func depths() async throws -> (queuedOutbound: Int, pendingInbound: Int) {
+        try await database.read { connection in
+            (try connection.queuedOutboundCount(), try connection.pendingInboundCount())
         }
     }
 }

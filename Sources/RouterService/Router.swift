@@ -222,9 +222,11 @@ public actor Router {
         let time = now()
         var changes = StoreChanges(time: time)
         var handled: Set<String> = []
+        var fresh: [BridgeMessage] = []
         for message in messages {
             guard let id = message.reliableID, !seen.contains(id), handled.insert(id).inserted else { continue }
             changes.seen.append(id)
+            fresh.append(message)
             switch message {
             case .messageReceived(let inbound):
                 let gatewayID = GatewayID(inbound.gatewayID)
@@ -261,6 +263,7 @@ public actor Router {
         releaseIngest()
         holding = false
         try await complete(write, changes)
+        for message in fresh { MessageCounting.count(message, protocolName: protocolName) }
     }
 
     /// The text a librarian sees: the body, then media as links.
@@ -280,7 +283,10 @@ public actor Router {
     }
 
     func acknowledgeOutbound(ids: [String]) async throws {
-        _ = try await database.write { try $0.acknowledgeOutbound(ids: ids) }
+        let acknowledged = try await database.write { try $0.acknowledgeOutbound(ids: ids) }
+        for message in acknowledged {
+            MessageCounting.countReply(protocolName: message.protocolName, gatewayID: message.gatewayID)
+        }
     }
 
     // MARK: Time

@@ -1,57 +1,53 @@
 import BridgeTransport
+import CoreMetrics
 import DaemonSupport
 import Logging
-import Metrics
+import RefdeskMetrics
 import ServiceLifecycle
 import XMPP
 import XMPPComponent
 
-/// The router's metrics, `/healthz` and watchdog, wired around the router without reaching into it: the bridge
-/// acceptor and the XMPP delegate are wrapped, and gauges are read from the router at scrape time.
+/// The router's gauges, `/healthz` and watchdog, wired around the router without reaching into it: the XMPP
+/// delegate is wrapped, and the gauges of queues, inboxes, outboxes and gateways are read from the router at
+/// scrape time. (Messages are counted where the router makes them durable; bridge connections by the listener.)
+/// Everything is emitted through swift-metrics; the daemon picks the exporter.
 public struct RouterObservability: Sendable {
-    public let registry = MetricsRegistry.forDaemon()
     let router: Router
     let logger: Logger
     /// Up while the XEP-0114 component is authenticated; nil when the router has no `[xmpp]` section.
     public let xmppHealth: ConnectionHealth?
-    private let xmppConnected: Gauge
-    private let queueOnline: Gauge
-    private let offlineInbox: Gauge
-    private let outbox: Gauge
-    private let gatewayUp: Gauge
+    private let xmppConnected = MetricFamily.xmppConnected.gauge()
+    private let queueOnline = ScrapedGaugeFamily(.queueOnline)
+    private let offlineInbox = ScrapedGaugeFamily(.offlineInboxDepth)
+    private let outbox = ScrapedGaugeFamily(.outboxDepth)
+    private let gatewayUp = ScrapedGaugeFamily(.gatewayUp)
+
+    /// The protocols of the bridges refdesk ships, whose gauges read 0 rather than nothing while idle.
+    static let shippedBridges = ["twilio", "aim"]
 
     public init(router: Router, xmppConfigured: Bool, logger: Logger) {
         self.router = router
         self.logger = logger
         xmppHealth = xmppConfigured ? ConnectionHealth(name: "xmpp", detail: "the XMPP component has not connected yet") : nil
-        xmppConnected = registry.gauge("refdesk_xmpp_connected", help: "1 while the router's XMPP component connection is authenticated.")
-        queueOnline = registry.gauge("refdesk_queue_online", help: "1 while a queue is online (staffed and open), by queue.", labels: ["queue"])
-        offlineInbox = registry.gauge(
-            "refdesk_offline_inbox_depth", help: "Patron messages waiting in the offline inbox, by queue.", labels: ["queue"])
-        outbox = registry.gauge(
-            "refdesk_outbox_depth", help: "Replies waiting for a bridge to acknowledge them, by protocol.", labels: ["protocol"])
-        gatewayUp = registry.gauge(
-            "refdesk_gateway_up", help: "1 while a gateway is online as its bridge reports it, 0 otherwise (see the admin API for why).",
-            labels: ["queue", "protocol", "gateway"])
-        xmppConnected.set(false)
-    }
-
-    public func acceptor(wrapping inner: any BridgeAcceptor) -> MeteredBridgeAcceptor {
-        MeteredBridgeAcceptor(wrapping: inner, registry: registry)
+        xmppConnected.set(0)
+        // The shipped bridges' series exist from the start, so "no bridge connected" alerts work before the first.
+        for name in Self.shippedBridges {
+            MetricFamily.bridgeConnections.gauge(name).set(0)
+        }
     }
 
     public func componentDelegate(wrapping inner: any ComponentDelegate) -> any ComponentDelegate {
         ObservedComponentDelegate(inner: inner, health: xmppHealth, connected: xmppConnected)
     }
 
-    /// The metrics listener (when configured), the status line for systemd, and the watchdog, which must come last
-    /// in the group.
-    public func services(listen: (host: String, port: Int)?, notifier: SystemdNotifier) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+    /// `/metrics` (rendered by `exposition`, after ``collect()``) and `/healthz` (XMPP and the database).
+    public func endpoints(_ exposition: any MetricsExposition) -> MetricsEndpoints {
+        MetricsEndpoints(exposition: exposition, collect: { await collect() }, health: { await health() })
+    }
+
+    /// The status line for systemd and the watchdog, which must come last in the group.
+    public func services(notifier: SystemdNotifier) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        if let listen {
-            let endpoints = MetricsEndpoints(registry: registry, collect: { await collect() }, health: { await health() })
-            services.append(.init(service: MetricsServer(address: ListenAddress(host: listen.host, port: listen.port), endpoints: endpoints, logger: logger)))
-        }
         let router = self.router
         // A service that ends stops the group: the status line runs only where systemd listens for it.
         if notifier.isEnabled {
@@ -64,10 +60,11 @@ public struct RouterObservability: Sendable {
     func collect() async {
         do {
             let state = try await router.observedState()
-            queueOnline.replaceAll(Dictionary(uniqueKeysWithValues: state.queueOnline.map { ([$0.key], $0.value ? 1 : 0) }))
-            offlineInbox.replaceAll(Dictionary(uniqueKeysWithValues: state.offlineInboxDepth.map { ([$0.key], Double($0.value)) }))
-            outbox.replaceAll(Dictionary(uniqueKeysWithValues: state.outboxDepth.map { ([$0.key], Double($0.value)) }))
-            gatewayUp.replaceAll(
+            queueOnline.update(Dictionary(uniqueKeysWithValues: state.queueOnline.map { ([$0.key], $0.value ? 1 : 0) }))
+            offlineInbox.update(Dictionary(uniqueKeysWithValues: state.offlineInboxDepth.map { ([$0.key], Double($0.value)) }))
+            let outboxDepth = state.outboxDepth.merging(Self.shippedBridges.map { ($0, 0) }, uniquingKeysWith: { waiting, _ in waiting })
+            outbox.update(Dictionary(uniqueKeysWithValues: outboxDepth.map { ([$0.key], Double($0.value)) }))
+            gatewayUp.update(
                 Dictionary(uniqueKeysWithValues: state.gatewayUp.map { ([$0.key.queue, $0.key.protocolName, $0.key.gateway], $0.value ? 1 : 0) })
             )
         } catch {
@@ -92,11 +89,11 @@ public struct RouterObservability: Sendable {
 struct ObservedComponentDelegate: ComponentDelegate {
     let inner: any ComponentDelegate
     let health: ConnectionHealth?
-    let connected: Gauge
+    let connected: Meter
 
     func componentAuthenticated() async {
         health?.set(up: true, detail: "the XMPP component is connected")
-        connected.set(true)
+        connected.set(1)
         await inner.componentAuthenticated()
     }
 
@@ -106,7 +103,7 @@ struct ObservedComponentDelegate: ComponentDelegate {
 
     func componentDisconnected(reason: String) async {
         health?.set(up: false, detail: "the XMPP component is disconnected: \(reason)")
-        connected.set(false)
+        connected.set(0)
         await inner.componentDisconnected(reason: reason)
     }
 

@@ -5,6 +5,8 @@ import ArgumentParser
 import BridgeTransport
 import DaemonSupport
 import Logging
+import MetricsExporter
+import RefdeskMetrics
 import RefdeskVersion
 import RouterService
 import ServiceLifecycle
@@ -64,6 +66,7 @@ struct RouterCommand: AsyncParsableCommand {
         let logger = Logger(label: "refdesk-router")
         logger.info("starting", metadata: ["version": "\(RefdeskVersion.number)", "config": "\(config)"])
         let notifier = SystemdNotifier.fromProcessEnvironment()
+        let exporter = PrometheusExporter.bootstrap()
 
         let router: Router
         do {
@@ -87,7 +90,7 @@ struct RouterCommand: AsyncParsableCommand {
         }
         let listener = BridgeListener(
             configuration: listenerConfiguration,
-            acceptor: observability.acceptor(wrapping: RouterBridgeAcceptor(router: router)),
+            acceptor: RouterBridgeAcceptor(router: router),
             logger: logger,
             onListening: { try? notifier.ready(status: "serving bridges on \(settings.bridgeSocket)") }
         )
@@ -103,7 +106,11 @@ struct RouterCommand: AsyncParsableCommand {
         } else {
             logger.notice("no [xmpp] domain configured: serving bridges only, no librarian can staff a queue")
         }
-        services += observability.services(listen: settings.metricsListen, notifier: notifier)
+        if let listen = settings.metricsListen {
+            let address = ListenAddress(host: listen.host, port: listen.port)
+            services.append(.init(service: MetricsServer(address: address, endpoints: observability.endpoints(exporter), logger: logger)))
+        }
+        services += observability.services(notifier: notifier)
         if let admin = settings.admin {
             let service = AdminService(backend: router, settings: admin.service, logger: logger, now: { WallClock.milliseconds() })
             do {

@@ -31,7 +31,8 @@ struct SpoolTests {
         #expect(try spool.spoolInbound(id: "SM1", payload: [1], at: 100) != .duplicate)
         #expect(try spool.spoolInbound(id: "SM1", payload: [1], at: 101) == .duplicate)
 
-        try spool.acknowledgeInbound(ids: ["SM1"], at: 150)
+        #expect(try spool.acknowledgeInbound(ids: ["SM1"], at: 150) == [[1]], "the acknowledged frame, to count once")
+        #expect(try spool.acknowledgeInbound(ids: ["SM1"], at: 151).isEmpty, "a second ack finds nothing to count")
         #expect(try spool.pendingInbound(limit: 10).isEmpty)
         #expect(try spool.spoolInbound(id: "SM1", payload: [1], at: 200) == .duplicate)
     }
@@ -43,7 +44,7 @@ struct SpoolTests {
         let first = try DatabaseExecutor(path: path, migrations: SpoolSchema.migrations, logger: quietLogger)
         _ = try await first.write { try $0.spoolInbound(id: "SM-pending", payload: [1], at: 1) }
         _ = try await first.write { try $0.spoolInbound(id: "SM-forwarded", payload: [2], at: 2) }
-        try await first.write { try $0.acknowledgeInbound(ids: ["SM-forwarded"], at: 3) }
+        _ = try await first.write { try $0.acknowledgeInbound(ids: ["SM-forwarded"], at: 3) }
         await first.close()
 
         let second = try DatabaseExecutor(path: path, migrations: SpoolSchema.migrations, logger: quietLogger)
@@ -96,6 +97,7 @@ struct SpoolTests {
         #expect(try spool.dueOutbound(now: 500, limit: 10).map(\.id) == ["c"])
         #expect(try spool.dueOutbound(now: 1000, limit: 10).map(\.id) == ["c", "a"])
         #expect(try spool.dueOutbound(now: 1000, limit: 1).map(\.id) == ["c"])
+        #expect(try spool.queuedOutboundCount() == 2, "a and c wait; b was sent")
 
         try spool.markOutbound(id: "a", state: .failed, error: "21211 invalid number")
         let a = try #require(try spool.allOutbound().first { $0.id == "a" })

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT / "Tests" / "integration"))
 from fake_twilio import FakeTwilio  # noqa: E402
 from oscar_server import OscarServer, PatronClient  # noqa: E402
 from xmpp_harness import Librarian  # noqa: E402
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 CACHE = ROOT / ".build" / "system-test"
@@ -447,7 +448,9 @@ class SystemTest:
         output = self.guide.run("Check", self.container)
         say("\n".join("    " + line for line in output.strip().splitlines()))
         version = self.container.out("refdesk-router --version").strip()
-        assert f'refdesk_build_info{{version="{version}"}} 1' in output, output
+        build_info = [sample for line in output.splitlines() if line.startswith("refdesk_build_info")
+                      for family in text_string_to_metric_families(line + "\n") for sample in family.samples]
+        assert [(sample.labels, sample.value) for sample in build_info] == [({"version": version}, 1)], output
         assert f"version={version}" in output, "the first log line names the version"
 
     def sms_round_trip(self):

@@ -354,6 +354,10 @@ struct ConfigParser {
             result.append(contentsOf: Array(String(Character(scalar)).utf8))
             index = digitsEnd
             return
+        case UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "r"), UInt8(ascii: "e"), UInt8(ascii: "x"), UInt8(ascii: "U"):
+            // TOML has these; refdesk's settings never need them.
+            let shown = String(UnicodeScalar(byte))
+            throw error("escapes other than \\\" \\\\ \\n \\t \\uXXXX are not supported (got \"\\\(shown)\")", at: escape)
         default:
             let shown = String(decoding: bytes[index..<(index + Self.scalarByteCount(bytes[index]))], as: UTF8.self)
             throw error("invalid escape \"\\\(shown)\" (allowed: \\\" \\\\ \\n \\t \\uXXXX)", at: escape)
@@ -400,10 +404,10 @@ struct ConfigParser {
             case .string: kind = "strings"
             case .integer: kind = "integers"
             case .boolean, .array:
-                throw error("arrays may hold only strings or integers", at: elementStart)
+                throw error("arrays of booleans are not supported; arrays hold strings or integers", at: elementStart)
             }
             if let firstKind, firstKind != kind {
-                throw error("an array cannot mix \(firstKind) and \(kind)", at: elementStart)
+                throw error("arrays mixing \(firstKind) and \(kind) are not supported; put one kind in an array", at: elementStart)
             }
             firstKind = kind
             elements.append(element)

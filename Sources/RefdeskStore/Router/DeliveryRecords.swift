@@ -53,6 +53,17 @@ public struct OutboxRecord: Sendable, Equatable {
     }
 }
 
+/// A message a bridge acknowledged: whose it was, for counting it as passed on.
+public struct AcknowledgedOutbound: Sendable, Equatable {
+    public var protocolName: String
+    public var gatewayID: Int64
+
+    public init(protocolName: String, gatewayID: Int64) {
+        self.protocolName = protocolName
+        self.gatewayID = gatewayID
+    }
+}
+
 /// What the outside network said about an outbound message.
 public struct DeliveryReportRecord: Sendable, Equatable {
     public var messageID: String

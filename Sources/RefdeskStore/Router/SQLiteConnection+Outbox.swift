@@ -58,15 +58,16 @@ extension SQLiteConnection {
     }
 
     /// Deletes the messages a bridge acknowledged (it has them durably in its spool).
-    /// - Returns: how many were still pending; acking twice is harmless.
+    /// - Returns: the ones that were still pending, so each is counted as passed on once; acking twice is harmless.
     @discardableResult
-    public func acknowledgeOutbound(ids: [String]) throws -> Int {
-        var deleted = 0
+    public func acknowledgeOutbound(ids: [String]) throws -> [AcknowledgedOutbound] {
+        var acknowledged: [AcknowledgedOutbound] = []
         for id in ids {
-            try run("DELETE FROM outbox WHERE id = ?", id)
-            deleted += changes
+            acknowledged += try query("DELETE FROM outbox WHERE id = ? RETURNING protocol, gateway_id", id) { row in
+                AcknowledgedOutbound(protocolName: try row.string(0), gatewayID: try row.int64(1))
+            }
         }
-        return deleted
+        return acknowledged
     }
 
     /// Messages not yet acknowledged by a bridge (a health figure: it grows while a bridge is down).

@@ -20,11 +20,15 @@ extension SQLiteConnection {
 
     /// The router has the frames durably: drop them from `pending` and remember their ids, so a
     /// replay from the network (same MessageSid) is still recognised.
-    public func acknowledgeInbound(ids: [String], at time: Int64) throws {
+    /// - Returns: the encoded frames that were still pending, so each is counted as forwarded once.
+    @discardableResult
+    public func acknowledgeInbound(ids: [String], at time: Int64) throws -> [[UInt8]] {
+        var forwarded: [[UInt8]] = []
         for id in ids {
-            try run("DELETE FROM pending WHERE id = ?", id)
+            forwarded += try query("DELETE FROM pending WHERE id = ? RETURNING payload", id) { try $0.blob(0) }
             try run("INSERT OR IGNORE INTO forwarded_ids (id, at) VALUES (?, ?)", id, time)
         }
+        return forwarded
     }
 
     /// Forgets forwarded ids acknowledged before `time`; the network stops retrying long before.
@@ -37,6 +41,11 @@ extension SQLiteConnection {
     /// Frames not yet acknowledged by the router (a health figure).
     public func pendingInboundCount() throws -> Int {
         try queryFirst("SELECT count(*) FROM pending") { try $0.int(0) } ?? 0
+    }
+
+    /// Messages from the router not yet sent to the outside network (a health figure).
+    public func queuedOutboundCount() throws -> Int {
+        try queryFirst("SELECT count(*) FROM outbound WHERE state = 'queued'") { try $0.int(0) } ?? 0
     }
 
     // MARK: Outbound (router → outside network)

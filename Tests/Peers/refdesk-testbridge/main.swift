@@ -55,7 +55,7 @@ struct TestBridgeCommand: AsyncParsableCommand {
     func run() async throws {
         JournalLogHandler.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "refdesk-testbridge")
-        let spoolStore = try BridgeSpool(path: spool, logger: logger)
+        let spoolStore = try BridgeSpool(path: spool, protocolName: protocolName, logger: logger)
         let bridge = TestBridge(spool: spoolStore, events: EventWriter())
         let connector = BridgeConnector(
             configuration: BridgeConnectorConfiguration(socketPath: socket, protocolName: protocolName, instance: instance),

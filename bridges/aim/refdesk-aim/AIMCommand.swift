@@ -2,7 +2,8 @@ import ArgumentParser
 import BridgeTransport
 import DaemonSupport
 import Logging
-import Metrics
+import MetricsExporter
+import RefdeskMetrics
 import RefdeskVersion
 import ServiceLifecycle
 import UnixSignals
@@ -44,16 +45,17 @@ struct AIMCommand: AsyncParsableCommand {
         let logger = Logger(label: "refdesk-aim")
         logger.info("starting", metadata: ["version": "\(RefdeskVersion.number)", "config": "\(config)"])
         let notifier = SystemdNotifier.fromProcessEnvironment()
+        let exporter = PrometheusExporter.bootstrap()
 
         let spool: BridgeSpool
         do {
-            spool = try BridgeSpool(path: settings.bridge.spoolPath, logger: logger)
+            spool = try BridgeSpool(path: settings.bridge.spoolPath, protocolName: "aim", logger: logger)
         } catch {
             logger.critical("cannot open the spool", metadata: ["path": "\(settings.bridge.spoolPath)", "error": "\(error)"])
             throw ExitCode(1)
         }
         let bridge = AIMBridge(spool: spool, notifier: notifier, logger: logger)
-        let observability = BridgeObservability(protocolName: "aim", wrapping: bridge, spool: spool, logger: logger)
+        let observability = BridgeObservability(wrapping: bridge, spool: spool, logger: logger)
         let connector = BridgeConnector(
             configuration: BridgeConnectorConfiguration(
                 socketPath: settings.bridge.routerSocket, protocolName: "aim", instance: settings.bridge.instance
@@ -65,7 +67,7 @@ struct AIMCommand: AsyncParsableCommand {
         // Shutdown runs in reverse: the sessions sign off (and report it) before the router connection closes.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: connector), .init(service: supervisor)]
         if let listen = settings.metricsListen {
-            services.append(.init(service: MetricsServer(address: listen, endpoints: observability.endpoints, logger: logger)))
+            services.append(.init(service: MetricsServer(address: listen, endpoints: observability.endpoints(exporter), logger: logger)))
         }
         services.append(.init(service: observability.watchdog(notifier: notifier)))
         let group = ServiceGroup(

@@ -1,7 +1,7 @@
 import BridgeTransport
 import DaemonSupport
-import Metrics
 import OSCAR
+import RefdeskMetrics
 
 /// The AIM bridge's settings: the shared `[bridge]` section, then `[aim]` (see `config/aim.example.toml`).
 struct AIMConfiguration: Sendable {

@@ -6,7 +6,8 @@ import BridgeTransport
 import DaemonSupport
 import FoundationEssentials
 import Logging
-import Metrics
+import MetricsExporter
+import RefdeskMetrics
 import RefdeskStore
 import RefdeskVersion
 import ServiceLifecycle
@@ -47,11 +48,12 @@ struct TwilioBridgeCommand: AsyncParsableCommand {
         let logger = Logger(label: "refdesk-twilio")
         logger.info("starting", metadata: ["version": "\(RefdeskVersion.number)", "config": "\(config)"])
         let notifier = SystemdNotifier.fromProcessEnvironment()
+        let exporter = PrometheusExporter.bootstrap()
         CurlClient.globalInit()
 
         let spool: BridgeSpool
         do {
-            spool = try BridgeSpool(path: settings.bridge.spoolPath, logger: logger)
+            spool = try BridgeSpool(path: settings.bridge.spoolPath, protocolName: "twilio", logger: logger)
         } catch {
             logger.critical("cannot open the spool", metadata: ["path": "\(settings.bridge.spoolPath)", "error": "\(error)"])
             throw ExitCode(1)
@@ -61,7 +63,7 @@ struct TwilioBridgeCommand: AsyncParsableCommand {
         let bridge = TwilioBridge(spool: spool, directory: directory, logger: logger, wakeSender: wake)
         let client = CurlClient(caFile: settings.apiCAFile)
 
-        let observability = BridgeObservability(protocolName: "twilio", wrapping: bridge, spool: spool, logger: logger)
+        let observability = BridgeObservability(wrapping: bridge, spool: spool, logger: logger)
         let connector = BridgeConnector(
             configuration: BridgeConnectorConfiguration(socketPath: settings.bridge.routerSocket, protocolName: "twilio", instance: settings.bridge.instance),
             delegate: observability.delegate,
@@ -75,10 +77,7 @@ struct TwilioBridgeCommand: AsyncParsableCommand {
             logger: logger,
             onListening: { try? notifier.ready(status: "webhooks on \(settings.listenHost):\(settings.listenPort)") }
         )
-        server.metrics = observability.endpoints
-        server.rejects = observability.registry.counter(
-            "refdesk_webhook_rejects_total", help: "Webhooks answered with an error status (bad signature, unknown number, too large), by endpoint and status.",
-            labels: ["endpoint", "status"])
+        server.metrics = observability.endpoints(exporter)
         let sender = OutboundSender(settings: settings, bridge: bridge, client: client, logger: logger, wakeups: wakeups, wake: wake)
         let group = ServiceGroup(
             configuration: .init(

@@ -1,9 +1,10 @@
+import CoreMetrics
 import HTTPServerSupport
 import Logging
-import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import RefdeskMetrics
 import ServiceLifecycle
 import TwilioGateway
 
@@ -23,8 +24,6 @@ struct WebhookServer: Service {
     let onListening: @Sendable () -> Void
     /// `/metrics` and `/healthz` (GET), answered beside the webhooks; keep them off the public reverse proxy.
     var metrics: MetricsEndpoints? = nil
-    /// Webhooks answered with an error status, by endpoint and status.
-    var rejects: Counter? = nil
     /// How long a client may take over a request and may leave a keep-alive connection idle (see
     /// `HTTPServerTimeouts`): Twilio itself gives up on a webhook after 15 s, so an honest request is never near them.
     var timeouts = HTTPServerTimeouts()
@@ -85,7 +84,7 @@ struct WebhookServer: Service {
         }
         let answer = await webhookAnswer(head, body: body, tooLarge: tooLarge)
         if answer.status >= 400, let endpoint = WebhookEndpoint(path: head.uri) {
-            rejects?.increment(labels: [endpoint == .incomingMessage ? "sms" : "status", String(answer.status)])
+            MetricFamily.webhookRejects.counter(endpoint == .incomingMessage ? "sms" : "status", String(answer.status)).increment()
         }
         return answer
     }

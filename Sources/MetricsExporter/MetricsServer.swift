@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import RefdeskMetrics
 import ServiceLifecycle
 
 /// A minimal HTTP/1.1 listener that answers `/metrics` and `/healthz` (and 404 for anything else).

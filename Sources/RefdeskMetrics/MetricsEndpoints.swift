@@ -11,21 +11,28 @@ public struct MetricsAnswer: Sendable, Equatable {
     }
 }
 
+/// What `/metrics` answers with: the text of every metric in this process, rendered by the daemon's exporter.
+public protocol MetricsExposition: Sendable {
+    /// The media type of ``render()``'s text.
+    var contentType: String { get }
+    func render() -> String
+}
+
 /// `/metrics` and `/healthz`, independent of any HTTP server, so the router's and the AIM bridge's own listener
 /// and the Twilio bridge's webhook server answer them alike.
 public struct MetricsEndpoints: Sendable {
-    public let registry: MetricsRegistry
+    public let exposition: any MetricsExposition
     /// Refreshes gauges read at scrape time (database depths, queue states) before `/metrics` renders.
     public let collect: @Sendable () async -> Void
     /// The dependencies `/healthz` reports on.
     public let health: @Sendable () async -> HealthReport
 
     public init(
-        registry: MetricsRegistry,
+        exposition: any MetricsExposition,
         collect: @escaping @Sendable () async -> Void = {},
         health: @escaping @Sendable () async -> HealthReport
     ) {
-        self.registry = registry
+        self.exposition = exposition
         self.collect = collect
         self.health = health
     }
@@ -49,7 +56,7 @@ public struct MetricsEndpoints: Sendable {
         switch path {
         case "/metrics":
             await collect()
-            return MetricsAnswer(status: 200, contentType: MetricsRegistry.contentType, body: registry.render())
+            return MetricsAnswer(status: 200, contentType: exposition.contentType, body: exposition.render())
         default:
             let report = await health()
             return MetricsAnswer(status: report.healthy ? 200 : 503, contentType: "application/json", body: report.json)

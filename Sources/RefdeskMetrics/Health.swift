@@ -1,4 +1,4 @@
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// One dependency's state, as `/healthz` reports it.
 public struct HealthCheck: Sendable, Equatable {
@@ -57,24 +57,24 @@ public struct HealthReport: Sendable, Equatable {
 
 /// A connection's up/down state, set by the code that sees it change and read by `/healthz`.
 public final class ConnectionHealth: Sendable {
-    private let state: NIOLockedValueBox<(up: Bool, detail: String)>
+    private let state: Mutex<(up: Bool, detail: String)>
     /// The check's name in the report.
     public let name: String
 
     /// Starts down, with `detail` saying what it waits for.
     public init(name: String, detail: String) {
         self.name = name
-        self.state = NIOLockedValueBox((false, detail))
+        self.state = Mutex((false, detail))
     }
 
     public func set(up: Bool, detail: String) {
-        state.withLockedValue { $0 = (up, detail) }
+        state.withLock { $0 = (up, detail) }
     }
 
-    public var isUp: Bool { state.withLockedValue { $0.up } }
+    public var isUp: Bool { state.withLock { $0.up } }
 
     public var check: HealthCheck {
-        let (up, detail) = state.withLockedValue { $0 }
+        let (up, detail) = state.withLock { $0 }
         return HealthCheck(name: name, healthy: up, detail: detail)
     }
 }
