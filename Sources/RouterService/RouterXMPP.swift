@@ -246,8 +246,10 @@ extension Router {
         else { return }
         let node = to.unescapedNode ?? ""
         if switchboard.configuration.queues.contains(where: { $0.name.rawValue == node }) {
-            xmpp.connection.send(
-                Message.chat(from: to.bare, to: from, body: "Patrons' messages come from their own addresses; reply there. Type /help in a patron's window for commands.").element
+            await answer(
+                "Patrons' messages come from their own addresses; reply there. Type !help in a patron's window for commands, "
+                    + "or use your client's commands menu on this contact or a patron's.",
+                from: to.bare, to: sender
             )
             return
         }
@@ -259,7 +261,7 @@ extension Router {
             } else {
                 notice = "This conversation has ended, so this message was not sent. The patron's next message will start a new one."
             }
-            xmpp.connection.send(Message.chat(from: to.bare, to: from, body: notice).element)
+            await answer(notice, from: to.bare, to: sender)
             return
         }
         // A client that asks for a receipt may send the message again when none came (its server crashed):

@@ -175,7 +175,7 @@ struct DeskModel {
             return .tick(seconds: 0.5)
         case 72..<80:
             if let (jid, id) = someoneWhoCanAct() {
-                let commands = ["/close", "/transfer bob", "/transfer carol", "/transfer alice", "/transfer archives", "/transfer reference", "/who"]
+                let commands = ["!close", "/close", "!transfer bob", "!transfer carol", "/transfer alice", "!transfer archives", "!transfer reference", "!who", "/who"]
                 return .command(jid, id, commands.randomElement(using: &random)!)
             }
             return .tick(seconds: 0.5)
@@ -258,12 +258,12 @@ struct DeskModel {
         if ProcessInfo.processInfo.environment["REFDESK_MODEL_TRACE"] == "2" { for action in actions { print("    \(action)") } }
         for action in actions {
             switch action {
-            case .offerToOperator(_, let jid, let conversation, _, let messages):
+            case .offerToOperator(_, let jid, let conversation, _, let lines):
                 known[jid.bare.description, default: []].insert(conversation)
-                for text in messages { give(text, to: jid, step) }
-            case .sendToOperator(let jid, let conversation, _, let text):
+                for line in lines { give(line.text, to: jid, step) }
+            case .sendToOperator(let jid, let conversation, _, let line):
                 known[jid.bare.description, default: []].insert(conversation)
-                give(text, to: jid, step)
+                give(line.text, to: jid, step)
             case .notifyOperator(let jid, let conversation, _, _):
                 if let conversation { known[jid.bare.description, default: []].insert(conversation) }
             case .sendToPatron(_, _, let text, _) where text.hasPrefix("R"):
@@ -307,7 +307,7 @@ struct DeskModel {
                 let target = conversation.offers.first?.jid
                     ?? owner.flatMap { op in resources.first { op.staffingJIDs.contains($0.bare) && showing[$0] != nil } }
                 guard let jid = target else { continue }
-                apply(.command(jid, conversation.id, "/close"))
+                apply(.command(jid, conversation.id, "!close"))
             }
             apply(.tick(seconds: 1))
         }
