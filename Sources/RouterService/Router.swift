@@ -32,6 +32,8 @@ public actor Router {
     /// Full JIDs of staffing resources currently seen connected (any show), to mark them gone when the XMPP link
     /// drops and to know where a waiting line can go.
     var availableResources: Set<FullJID> = []
+    /// The staffing JIDs (bare) each open conversation's patron was last shown available to (directed presence).
+    var patronPresenceSent: [ConversationID: Set<String>] = [:]
     /// "queueJID contactJID" pairs whose presence subscription the contact approved.
     var approvedSubscriptions: Set<String> = []
     var lastSubscriptionRequest: Int64 = 0
@@ -422,6 +424,7 @@ public actor Router {
                 changes.offlineDeletes.append(Int64(id))
             case .conversationChanged(let conversation):
                 changes.conversations.append(StateMapping.conversationRecord(conversation))
+                changes.stanzas += patronPresenceChanges(for: conversation)
             case .recordTranscript(let conversation, let line):
                 changes.transcripts.append(StateMapping.transcript(line, conversation: conversation))
             case .offerToOperator(_, let jid, _, let patron, let lines):

@@ -16,17 +16,18 @@ extension Router {
     /// it concerns a patron (so replying in that window reaches them), else from the component's domain.
     func stageLines(to jid: FullJID, from patron: PatronID?, _ line: WindowLine, into changes: inout StoreChanges) {
         guard let xmpp else { return }
-        stageLines(to: jid, fromAddress: patron.flatMap { patronJID($0)?.description } ?? xmpp.domain, line, into: &changes)
+        let from = patron.flatMap { patronJID($0)?.description } ?? xmpp.domain
+        stageLines(to: jid, fromAddress: from, line, nick: patron.map(nickname(of:)), into: &changes)
     }
 
     /// Adds a line from `from` (a JID on the component's domain) to `changes`: its text, then each piece of media as
     /// a message of its own whose body is the link, as clients expect to show it in place.
-    func stageLines(to jid: FullJID, fromAddress from: String, _ line: WindowLine, into changes: inout StoreChanges) {
+    func stageLines(to jid: FullJID, fromAddress from: String, _ line: WindowLine, nick: String? = nil, into changes: inout StoreChanges) {
         func append(_ body: String, fromRefdesk: Bool, mediaURL: String?) {
             changes.librarianLines.append(
                 LibrarianLineRecord(
                     seq: nextLineSeq, id: nextStanzaID(), recipient: jid.bare.description, to: jid.description, from: from, body: body,
-                    createdAt: changes.time, fromRefdesk: fromRefdesk, mediaURL: mediaURL
+                    createdAt: changes.time, fromRefdesk: fromRefdesk, mediaURL: mediaURL, nick: nick
                 )
             )
             nextLineSeq += 1
@@ -82,11 +83,14 @@ extension Router {
 
     /// The chat stanza for a line: its own id on every send, repeated as an XEP-0359 origin id, and a receipt request.
     /// Refdesk's own lines start with ``refdeskMarker``; a media line carries its link as out-of-band data (XEP-0066),
-    /// which clients show in place.
+    /// which clients show in place; lines from a patron's address carry the patron's nickname (XEP-0172).
     static func stanza(for line: LibrarianLineRecord) -> XMLElement? {
         guard let from = try? JID(line.from), let to = try? JID(line.to) else { return nil }
         let body = line.fromRefdesk ? "\(refdeskMarker) \(line.body)" : line.body
         var element = Message.chat(from: from, to: to, body: body, id: line.id, requestsReceipt: true).element
+        if let nick = line.nick {
+            element.append(XMLElement(name: "nick", namespace: XMPPNamespace.nick, text: nick))
+        }
         if let url = line.mediaURL {
             var oob = XMLElement(name: "x", namespace: XMPPNamespace.outOfBand)
             oob.append(XMLElement(name: "url", namespace: XMPPNamespace.outOfBand, text: url))

@@ -278,4 +278,15 @@ struct OperatorCommandTests {
         #expect(actions.dropReasons.count == 1)
         #expect(desk.board.conversation(id) != nil)
     }
+
+    @Test("a command menu offers as transfer targets the operators who take new chats and the other online queues")
+    func transferTargets() throws {
+        var (desk, id) = try Self.bobsChat()
+        desk.presence(desk.carol, .away, at: t(140))
+        desk.staff(desk.dave, at: t(150))
+        let targets = desk.board.transferTargets(for: id, by: "bob")
+        #expect(targets.map(\.name) == ["alice", "dave", "archives"])
+        #expect(targets.map(\.label) == ["alice (available)", "dave (available)", "queue archives"])
+        #expect(desk.board.transferTargets(for: 99, by: "bob").isEmpty)
+    }
 }

@@ -43,6 +43,19 @@ extension Switchboard {
 
     // MARK: !transfer
 
+    /// Where an operator could hand a chat now, for a command menu to offer: operators who take new chats (other
+    /// than `name`), then online queues other than the chat's own, each with a label saying which it is.
+    public func transferTargets(for id: ConversationID, by name: OperatorName) -> [(name: String, label: String)] {
+        guard let conversation = conversations[id] else { return [] }
+        let operators = directory.operators.values.sorted { $0.name < $1.name }.compactMap { op -> (name: String, label: String)? in
+            guard op.name != name, let jid = newChatResource(of: op), let show = presence.show(of: jid) else { return nil }
+            return (op.name.rawValue, "\(op.name) (\(show.rawValue))")
+        }
+        let queues = directory.queues.keys.sorted().filter { $0 != conversation.queue && debouncer.isReportedOnline($0) }
+            .map { (name: $0.rawValue, label: "queue \($0)") }
+        return operators + queues
+    }
+
     /// Hands the chat to an operator (who must be routable and becomes its owner) or to a
     /// queue (which must be online; the chat waits there as new and is offered by the
     /// queue's policy). Either way the receiver sees the conversation so far; the patron is
