@@ -594,6 +594,24 @@ class Librarian:
     def send_raw(self, xml: str):
         self._run(lambda: self._client.send_raw(xml))
 
+    def iq(self, to: str, payload: str, type: str = "get", timeout: float = 10) -> str:
+        """Sends an iq with `payload` (XML text) to `to` and returns the answer as XML text, a result or an error."""
+        import xml.etree.ElementTree as ET
+        from slixmpp.exceptions import IqError, IqTimeout
+
+        async def ask():
+            request = self._client.Iq()
+            request["type"] = type
+            request["to"] = to
+            request.append(ET.fromstring(payload))
+            try:
+                return str(await request.send(timeout=timeout))
+            except IqError as error:
+                return str(error.iq)
+            except IqTimeout:
+                raise LibrarianError(f"{self.jid}: no answer from {to} within {timeout}s to {payload}") from None
+        return self._run(ask, timeout + 2)
+
     def wait_message(self, predicate: Optional[Callable[[ReceivedMessage], bool]] = None,
                      timeout: float = 10) -> ReceivedMessage:
         """The earliest received message matching `predicate` (default: any with a body) that no earlier
