@@ -260,3 +260,16 @@ def test_an_mms_picture_reaches_the_librarian_as_an_out_of_band_link_beside_the_
     assert parse(picture.xml).find("oob:x/oob:url", NS).text == url
     history = router.query("SELECT body FROM messages WHERE direction = 'in'")
     assert history == [(f"Is this book yours?\n[image/jpeg] {url}",)], "the transcript keeps the link"
+
+
+def test_an_avatar_that_is_not_a_small_picture_is_a_configuration_error(workdir):
+    import subprocess
+    from conftest import RouterProcess, binary
+    for name, content, expected in (("notes.txt", b"not a picture", "is neither a PNG nor a JPEG image"),
+                                    ("huge.png", tiny_png() + bytes(70_000), "the avatar is 70073 bytes; at most 65536 are taken")):
+        (workdir / name).write_bytes(content)
+        router = RouterProcess(workdir, extra_config=(
+            f'[xmpp]\ndomain = "refdesk.localhost"\nsecret = "s"\navatar_file = "{workdir / name}"\n'))
+        result = subprocess.run([binary("refdesk-router"), "-c", str(router.config), "--check-config"], capture_output=True, text=True)
+        assert result.returncode == 78, result.stderr
+        assert 'key "xmpp.avatar_file"' in result.stderr and expected in result.stderr, result.stderr
