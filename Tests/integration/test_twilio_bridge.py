@@ -27,7 +27,7 @@ TOKEN = "f00dfeedf00dfeedf00dfeedf00dfeed"
 LIBRARY = "+15550000001"
 PUBLIC = "https://sms.library.example/refdesk"
 OFFLINE_REPLY = "The library is closed now; a librarian will answer when we open."
-STOP_NOTE = "[The patron opted out of texts from this number. Replies will not be sent until they text START.]"
+STOP_NOTE = "[refdesk] The patron opted out of texts from this number. Replies will not be sent until they text START."
 
 
 def free_port() -> int:
