@@ -174,7 +174,7 @@ Be the librarian: connect any XMPP client (Conversations, Gajim, Dino, Monal, Pr
     password  $LIBRARIAN_PASSWORD
     server    127.0.0.1   port $C2S_PORT   (STARTTLS; the certificate is for localhost, signed by the demo's CA)
 Trust the demo's CA, $CA:
-    Profanity    /tls certpath $DIR/tls/trusted   then   /connect $LIBRARIAN server 127.0.0.1 port $C2S_PORT tls force
+    Profanity    /tls certpath set $DIR/tls/trusted   then   /connect $LIBRARIAN server 127.0.0.1 port $C2S_PORT tls force
     Gajim        when it warns that the certificate is not trusted, check it was issued by "refdesk demo CA" and trust it
     Dino         sudo cp $CA /usr/local/share/ca-certificates/refdesk-demo.crt && sudo update-ca-certificates
     Conversations, Monal: install ca.crt on the device (Android: Settings > Security > Install a certificate;

@@ -75,7 +75,7 @@ def test_the_demo_banner_s_instructions_work_end_to_end(workdir):
         password = re.search(r"password\s+(\S+)", text).group(1)
         port = int(re.search(r"server\s+127\.0\.0\.1\s+port (\d+)\s+\(STARTTLS", text).group(1))
         ca_file = re.search(r"Trust the demo's CA, (\S+):", text).group(1)
-        assert "/tls certpath " in text and f"port {port} tls force" in text, "the banner says how Profanity trusts the CA"
+        assert "/tls certpath set " in text and f"port {port} tls force" in text, "the banner says how Profanity trusts the CA"
 
         # refdeskctl, as the banner says: the desk was set up through it, and it shows the desk.
         export = banner_command(text, "Manage it with refdeskctl")
