@@ -2,6 +2,7 @@
 a fake of Twilio's REST API. Webhooks are signed with the official `twilio` library, as Twilio signs them."""
 import base64
 import http.client
+import json
 import os
 import signal
 import socket
@@ -247,8 +248,9 @@ def test_mms_media_reach_the_router_as_links(desk):
                  MediaContentType0="image/jpeg")
     assert bridge.post("sms", params)[0] == 200
     wait_until(lambda: inbox_count(router) == 1, 10, "the MMS")
-    body = router.query("SELECT body FROM offline_inbox")[0][0]
-    assert body.splitlines() == ["this page", f"[image/jpeg] {params['MediaUrl0']}"]
+    (body, media), = router.query("SELECT body, media FROM offline_inbox")
+    assert body == "this page", "the text is the patron's alone"
+    assert json.loads(media) == [{"url": params["MediaUrl0"], "contentType": "image/jpeg"}], "the link is kept beside it"
 
 
 def post_while_killing_the_router(bridge, router, texts, kill_after=(250, 600)) -> list:
