@@ -264,8 +264,10 @@ struct DeskModel {
             case .sendToOperator(let jid, let conversation, _, let line):
                 known[jid.bare.description, default: []].insert(conversation)
                 give(line.text, to: jid, step)
-            case .notifyOperator(let jid, let conversation, _, _):
+            case .notifyOperator(let jid, let conversation, _, let text):
                 if let conversation { known[jid.bare.description, default: []].insert(conversation) }
+                // Closing a waiting chat lists, in its answer, the lines its closer had not been given: given then.
+                if let listed = text.range(of: "which you had not seen:\n") { give(String(text[listed.upperBound...]), to: jid, step) }
             case .sendToPatron(_, _, let text, _) where text.hasPrefix("R"):
                 repliesSent[text, default: 0] += 1
                 if repliesSent[text]! > 1 { failures.append("step \(stepNumber) (\(step)): reply \(text) sent \(repliesSent[text]!) times") }
