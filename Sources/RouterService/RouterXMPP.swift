@@ -255,6 +255,10 @@ extension Router {
             await receiptReceived(id: confirmed, from: from.bare.description)
             return
         }
+        if message.body == nil, message.chatState != nil {
+            librarianChatState(message)
+            return
+        }
         guard let body = message.body, !body.isEmpty else { return }
         guard message.type != .error, message.type != .groupchat else {
             logger.notice("message error from the XMPP server", metadata: ["from": "\(from)", "to": "\(to)"])

@@ -29,6 +29,8 @@ public enum XMPPNamespace {
     public static let vCardUpdate = "vcard-temp:x:update"
     /// Out-of-band data (XEP-0066): a link clients fetch and show in place (a patron's MMS picture).
     public static let outOfBand = "jabber:x:oob"
+    /// Chat state notifications (XEP-0085): `<composing/>`, `<paused/>`, `<active/>`, `<inactive/>`, `<gone/>`.
+    public static let chatStates = "http://jabber.org/protocol/chatstates"
     /// The XML namespace bound to the `xml:` prefix (`xml:lang`).
     public static let xml = "http://www.w3.org/XML/1998/namespace"
 }

@@ -15,6 +15,7 @@ import base64
 import json
 import re
 import secrets
+import ssl
 import threading
 import urllib.error
 import time
@@ -37,8 +38,11 @@ def error_body(code: int, message: str, status: int) -> dict:
 
 
 class FakeTwilio:
-    def __init__(self, accounts: dict):
+    def __init__(self, accounts: dict, tls: tuple | None = None, keep_alive: bool = True):
+        """`tls`: (certificate file, key file) to serve HTTPS, as the real API does. `keep_alive`: keep connections
+        open between requests (HTTP/1.1, as the real API does); False answers every call with `Connection: close`."""
         self.accounts = dict(accounts)  # Account SID -> auth token
+        self.connections = 0            # TCP connections accepted
         self.opted_out = set()          # numbers answered with 21610
         self.invalid = set()            # E.164-shaped numbers Twilio still calls invalid (21211), as it does for unassigned ones
         self.calls = []                 # every request, in arrival order
@@ -49,6 +53,13 @@ class FakeTwilio:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                with fake._lock:
+                    fake.connections += 1
+
             def do_GET(self):
                 match = PHONE_THREAD.match(urllib.parse.urlsplit(self.path).path)
                 after = int(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query)).get("after", "0") or 0)
@@ -71,6 +82,9 @@ class FakeTwilio:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
+                if not keep_alive:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -78,7 +92,15 @@ class FakeTwilio:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server.daemon_threads = True
+        scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.port = self.server.server_address[1]
+        self.base = f"{scheme}://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self):

@@ -46,6 +46,9 @@ public struct Switchboard: Sendable {
     var loggedOut: [OperatorName: [ResourceKey: Show]] = [:]
     /// Conversations changed while handling the current event; each is reported once, at the end.
     var touched: Set<ConversationID> = []
+    /// Open conversations whose saved state (the conversation, its recent lines) changed, and conversations that
+    /// ended, since the daemon last took them with ``takeUnsaved()``: what it must write, and nothing else.
+    var unsaved: Set<ConversationID> = []
     /// Whether a conversation ended since offers were last reconciled (it frees least-busy capacity).
     var endedSinceReconcile = false
     /// Each queue's ``OfferBasis`` when its offers were last reconciled: a queue whose basis is
@@ -124,6 +127,14 @@ public struct Switchboard: Sendable {
 
     /// The recent transcript lines kept per open conversation (for hand-overs), by conversation.
     public var recentLinesByConversation: [ConversationID: [TranscriptLine]] { recentLines }
+
+    /// The conversations to write since the last call: open ones whose state or recent lines changed (read them with
+    /// ``conversation(_:)`` and ``recentTranscript(of:)``), and ended ones (no longer open: delete them). The daemon
+    /// saves exactly these, so a commit costs what changed, however many chats are open.
+    public mutating func takeUnsaved() -> Set<ConversationID> {
+        defer { unsaved = [] }
+        return unsaved
+    }
 
     /// The snapshot without conversations, their recent lines and the offline inbox: the small global part the
     /// daemon saves with every change (it keeps those three as rows of their own).
@@ -283,6 +294,7 @@ public struct Switchboard: Sendable {
         lines.append(line)
         if lines.count > Self.recentLineLimit { lines.removeFirst(lines.count - Self.recentLineLimit) }
         recentLines[conversation.id] = lines
+        unsaved.insert(conversation.id)
         guard directory.queues[conversation.queue]?.keepsTranscripts == true else { return [] }
         return [.recordTranscript(conversation.id, line)]
     }
@@ -299,6 +311,7 @@ public struct Switchboard: Sendable {
         conversations[conversation.id] = conversation
         openByPatron[conversation.patron] = conversation.id
         touched.insert(conversation.id)
+        unsaved.insert(conversation.id)
     }
 
     /// Completes a conversation and forgets it; history is the store's business.
@@ -310,6 +323,7 @@ public struct Switchboard: Sendable {
         if openByPatron[ended.patron] == ended.id { openByPatron[ended.patron] = nil }
         recentLines[ended.id] = nil
         touched.remove(ended.id)
+        unsaved.insert(ended.id)
         endedSinceReconcile = true
         pingPong.forget(ended.id)
         return [.conversationChanged(ended)]
