@@ -159,9 +159,11 @@ extension Router {
         let network = switchboard.openConversations.first { $0.patron.address == node }.flatMap { gateways[$0.patron.gatewayID]?.network }
         let type = network == "twilio" || (network == nil && node.hasPrefix("+")) ? "sms" : "pc"
         let name = network.map { Self.nickname(address: node, network: $0) } ?? node
+        // Typing passes both ways only where the patron's network has it (AIM); SMS has none.
+        let typing = network == "aim" ? [XMPPNamespace.chatStates] : []
         return Discovery.info(
             identities: [Discovery.Identity(category: "client", type: type, name: name)],
-            features: base + [XMPPNamespace.commands, XMPPNamespace.vCard, XMPPNamespace.receipts, XMPPNamespace.nick]
+            features: base + [XMPPNamespace.commands, XMPPNamespace.vCard, XMPPNamespace.receipts, XMPPNamespace.nick] + typing
         )
     }
 

@@ -187,6 +187,7 @@ def test_service_discovery_names_gateways_and_claims_only_what_refdesk_does(work
     alice.wait_message(lambda m: m.body == "hello")
     identities, features = info(patron_jid(prosody, PATRON))
     assert identities == {("client", "sms")} and NS["cmd"] in features
+    assert "http://jabber.org/protocol/chatstates" not in features, "SMS has no typing notifications"
     # What refdesk does not serve is still answered, as an error, so no client waits.
     unknown = parse(alice.iq(domain, "<query xmlns='jabber:iq:version'/>"))
     assert unknown.get("type") == "error" and error_of(unknown).find("{urn:ietf:params:xml:ns:xmpp-stanzas}service-unavailable") is not None
