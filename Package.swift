@@ -186,13 +186,14 @@ let package = Package(
 
         // Fuzzing (Fuzz/): one libFuzzer executable per boundary decoder, all calling FuzzHarness,
         // which the regression tests replay saved inputs through. See scripts/fuzz.sh.
-        .target(name: "FuzzHarness", dependencies: ["BridgeProtocol", "XMPP", "OSCAR", "TwilioGateway", "DaemonSupport", "TimeZoneDatabase"], path: "Fuzz/FuzzHarness", swiftSettings: swiftSettings),
+        .target(name: "FuzzHarness", dependencies: ["BridgeProtocol", "XMPP", "OSCAR", "TwilioGateway", "DaemonSupport", "TimeZoneDatabase", "RefdeskCore"], path: "Fuzz/FuzzHarness", swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzBridgeFrames", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzBridgeFrames", swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzXMPPStream", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzXMPPStream", swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzOSCAR", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzOSCAR", swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzTwilioWebhook", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzTwilioWebhook", swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzConfig", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzConfig", swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzTimeZone", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzTimeZone", swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzOperatorCommands", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzOperatorCommands", swiftSettings: swiftSettings),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarness"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,10 +1,11 @@
 """Sends a test message into the running refdesk demo, as a patron would.
 
-  .venv/bin/python scripts/demo_send.py sms "Do you have the new Le Guin?"   # a signed Twilio webhook
+  .venv/bin/python scripts/demo_send.py sms "Do you have the new Le Guin?"   # one text (scripts/demo_phone.py: a thread)
   .venv/bin/python scripts/demo_send.py im "Is the library open on Sunday?"  # an AIM IM from "Pat Ron"
 
 Reads the ports from run/demo/peers.json (or DEMO_DIR). The IM sender stays signed on for a while and prints the
-replies the librarian sends back.
+replies the librarian sends back. Like a real AIM client it asks the server to keep the IM while the library's
+screen name is signed off (nobody staffs the desk); the server hands it over when the screen name signs on.
 """
 import json
 import os
@@ -18,7 +19,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Tests" / "integration"))
 
-PUBLIC_URL = "https://sms.library.example/refdesk"
 LIBRARY_NUMBER = "+15550000001"
 PATRON_NUMBER = "+15551234567"
 
@@ -29,17 +29,12 @@ def peers() -> dict:
 
 
 def send_sms(text: str) -> int:
-    from twilio.request_validator import RequestValidator
+    """A text from the patron's phone, through the stand-in for Twilio (which signs it and posts it to the webhook)."""
     p = peers()
-    params = {"MessageSid": "SM" + os.urandom(16).hex(), "AccountSid": p["twilio_account"], "From": PATRON_NUMBER,
-              "To": LIBRARY_NUMBER, "Body": text, "NumMedia": "0", "NumSegments": "1", "ApiVersion": "2010-04-01"}
-    signature = RequestValidator(p["twilio_token"]).compute_signature(f"{PUBLIC_URL}/sms", params)
-    request = urllib.request.Request(f"http://127.0.0.1:{p['webhook_port']}/refdesk/sms",
-                                     data=urllib.parse.urlencode(params).encode(), method="POST",
-                                     headers={"X-Twilio-Signature": signature,
-                                              "Content-Type": "application/x-www-form-urlencoded"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        print(f"webhook answered {response.status}: {response.read().decode().strip()}")
+    data = urllib.parse.urlencode({"To": LIBRARY_NUMBER, "Body": text}).encode()
+    request = urllib.request.Request(f"{p['twilio_api']}/phone/{urllib.parse.quote(PATRON_NUMBER)}/texts", data=data, method="POST")
+    with urllib.request.urlopen(request, timeout=15) as response:
+        print(f"webhook answered {json.loads(response.read())['webhook_status']}")
     return 0
 
 
@@ -51,7 +46,7 @@ def send_im(text: str, wait: float) -> int:
     server = types.SimpleNamespace(auth_port=p["oscar_port"], is_online=lambda _name: True)
     patron = PatronClient(server, p["patron"], p["patron_password"], buddies=[p["desk"]])
     patron.sign_on()
-    patron.send_im(p["desk"], text)
+    patron.send_im(p["desk"], text, store=True)
     print(f"sent to {p['desk']!r} as {p['patron']!r}; waiting {wait:.0f}s for replies (Ctrl-C stops)")
     deadline = time.monotonic() + wait
     try:

@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET="${1:-30}"
-TARGETS=(FuzzBridgeFrames FuzzXMPPStream FuzzOSCAR FuzzTwilioWebhook FuzzConfig FuzzTimeZone)
+TARGETS=(FuzzBridgeFrames FuzzXMPPStream FuzzOSCAR FuzzTwilioWebhook FuzzConfig FuzzTimeZone FuzzOperatorCommands)
 SCRATCH=.build-fuzz
 WORK="$SCRATCH/fuzz-work"
 mkdir -p "$SCRATCH"

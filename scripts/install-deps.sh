@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building and testing refdesk needs on Debian: the C libraries, Prosody (the XMPP server the
-# tests start on 127.0.0.1), sqlite3, and a Python venv (.venv) with the test peers (slixmpp, twilio, pytest) and schemathesis.
+# tests start on 127.0.0.1), sqlite3, Profanity and tmux (a real XMPP client the tests drive as a librarian), and a
+# Python venv (.venv) with the test peers (slixmpp, twilio, pytest) and schemathesis.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libsqlite3-dev libxml2-dev libssl-dev openssl libcurl4-openssl-dev prosody sqlite3 python3-venv systemd tzdata
-          dpkg-dev binutils lintian debootstrap systemd-container)
+          dpkg-dev binutils lintian debootstrap systemd-container profanity tmux)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,7 @@
 import BridgeProtocol
 import DaemonSupport
 import OSCAR
+import RefdeskCore
 import TimeZoneDatabase
 import TwilioGateway
 import XMPP
@@ -40,7 +41,7 @@ public enum FuzzOutcome: Sendable, Equatable, CustomStringConvertible {
 public enum FuzzHarness {
     /// The names of the fuzz targets, which are also the folder names under `Fuzz/corpus/` and
     /// `Fuzz/regressions/`.
-    public static let targetNames = ["FuzzBridgeFrames", "FuzzXMPPStream", "FuzzOSCAR", "FuzzTwilioWebhook", "FuzzConfig", "FuzzTimeZone"]
+    public static let targetNames = ["FuzzBridgeFrames", "FuzzXMPPStream", "FuzzOSCAR", "FuzzTwilioWebhook", "FuzzConfig", "FuzzTimeZone", "FuzzOperatorCommands"]
 
     /// Runs the entry point of the target called `name`; nil for an unknown name.
     public static func run(target name: String, _ data: [UInt8]) -> FuzzOutcome? {
@@ -51,6 +52,7 @@ public enum FuzzHarness {
         case "FuzzTwilioWebhook": return twilioWebhook(data)
         case "FuzzConfig": return config(data)
         case "FuzzTimeZone": return timeZone(data)
+        case "FuzzOperatorCommands": return operatorCommands(data)
         default: return nil
         }
     }
@@ -302,5 +304,30 @@ public enum FuzzHarness {
         }
         guard seen.count <= 2 else { return "more than two offsets: \(seen.sorted())" }
         return nil
+    }
+
+    // MARK: Operator commands
+
+    /// Reads the bytes (as UTF-8, repaired) as a line an operator typed in a patron's window. Whatever it is, a
+    /// command must read back the same from the form it is shown in, and words for the patron must be the line itself
+    /// or the line less one escaping character.
+    public static func operatorCommands(_ data: [UInt8]) -> FuzzOutcome {
+        let typed = String(decoding: data, as: UTF8.self)
+        switch OperatorLine(parsing: typed) {
+        case .text(let text):
+            let escaped = typed.first.map(OperatorCommand.prefixes.contains) == true && typed.first == text.first
+                && String(typed.dropFirst()) == text
+            guard text == typed || escaped else { return .invariantBroken("the patron's text \(text.debugDescription) is not what was typed (\(typed.debugDescription))") }
+            return .value("words for the patron (\(text.count) characters)")
+        case .command(let command):
+            guard OperatorLine(parsing: command.typed) == .command(command), (try? OperatorCommand(parsing: command.typed)) == command else {
+                return .invariantBroken("\(command) does not read back from \(command.typed.debugDescription)")
+            }
+            return .value("the command \(command.typed.prefix(12))")
+        case .mistake(let mistake):
+            let answer = mistake.description
+            guard !answer.isEmpty else { return .invariantBroken("a mistake with no answer for \(typed.debugDescription)") }
+            return .refused(answer)
+        }
     }
 }

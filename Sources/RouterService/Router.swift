@@ -32,6 +32,8 @@ public actor Router {
     /// Full JIDs of staffing resources currently seen connected (any show), to mark them gone when the XMPP link
     /// drops and to know where a waiting line can go.
     var availableResources: Set<FullJID> = []
+    /// The staffing JIDs (bare) each open conversation's patron was last shown available to (directed presence).
+    var patronPresenceSent: [ConversationID: Set<String>] = [:]
     /// "queueJID contactJID" pairs whose presence subscription the contact approved.
     var approvedSubscriptions: Set<String> = []
     var lastSubscriptionRequest: Int64 = 0
@@ -112,7 +114,12 @@ public actor Router {
         for bytes in loaded.conversations {
             var saved = try JSONDecoder().decode(PersistedConversation.self, from: Data(bytes))
             if let rows = loaded.pending[Int64(saved.conversation.id.rawValue)] {
-                saved.conversation.pending = rows.map { PendingMessage(text: $0.body, receivedAt: Timestamp(millisecondsSinceEpoch: $0.receivedAt)) }
+                saved.conversation.pending = rows.map {
+                    PendingMessage(
+                        text: $0.body, receivedAt: Timestamp(millisecondsSinceEpoch: $0.receivedAt), media: StateMapping.media(decoding: $0.media),
+                        fromRefdesk: $0.fromRefdesk
+                    )
+                }
             } else if !saved.conversation.pending.isEmpty {
                 savedWithInlinePending.insert(saved.conversation.id)
             }
@@ -241,7 +248,8 @@ public actor Router {
                     PatronMessage(
                         gatewayID: gatewayID,
                         sender: inbound.from,
-                        body: Self.text(of: inbound),
+                        body: inbound.body,
+                        media: inbound.media.map { MediaLink(url: $0.url, contentType: $0.contentType) },
                         messageID: inbound.id,
                         sentAt: inbound.sentAt > 0 ? Timestamp(millisecondsSinceEpoch: inbound.sentAt) : nil,
                         receivedAt: Timestamp(millisecondsSinceEpoch: time)
@@ -264,12 +272,6 @@ public actor Router {
         holding = false
         try await complete(write, changes)
         for message in fresh { MessageCounting.count(message, protocolName: protocolName) }
-    }
-
-    /// The text a librarian sees: the body, then media as links.
-    static func text(of message: InboundMessage) -> String {
-        let links = message.media.map { "[\($0.contentType)] \($0.url)" }
-        return ([message.body].filter { !$0.isEmpty } + links).joined(separator: "\n")
     }
 
     func pendingOutbound(protocolName: String, afterSequence: Int64, limit: Int) async throws -> [SequencedMessage] {
@@ -372,7 +374,15 @@ public actor Router {
             }
             for position in first..<conversation.pending.count {
                 let message = conversation.pending[position]
-                rows.pendingRows.append((key, PendingRow(position: Int64(position), body: message.text, receivedAt: message.receivedAt.millisecondsSinceEpoch)))
+                rows.pendingRows.append(
+                    (
+                        key,
+                        PendingRow(
+                            position: Int64(position), body: message.text, receivedAt: message.receivedAt.millisecondsSinceEpoch,
+                            media: StateMapping.media(encoding: message.media), fromRefdesk: message.fromRefdesk
+                        )
+                    )
+                )
             }
             savedPending[id] = PendingMark(conversation.pending)
         }
@@ -416,14 +426,15 @@ public actor Router {
                 changes.offlineDeletes.append(Int64(id))
             case .conversationChanged(let conversation):
                 changes.conversations.append(StateMapping.conversationRecord(conversation))
+                changes.stanzas += patronPresenceChanges(for: conversation)
             case .recordTranscript(let conversation, let line):
                 changes.transcripts.append(StateMapping.transcript(line, conversation: conversation))
-            case .offerToOperator(_, let jid, _, let patron, let messages):
-                for text in messages { stageLine(to: jid, from: patron, text: text, into: &changes) }
-            case .sendToOperator(let jid, _, let patron, let text):
-                stageLine(to: jid, from: patron, text: text, into: &changes)
+            case .offerToOperator(_, let jid, _, let patron, let lines):
+                for line in lines { stageLines(to: jid, from: patron, line, into: &changes) }
+            case .sendToOperator(let jid, _, let patron, let line):
+                stageLines(to: jid, from: patron, line, into: &changes)
             case .notifyOperator(let jid, _, let patron, let text):
-                stageLine(to: jid, from: patron, text: text, into: &changes)
+                stageLines(to: jid, from: patron, WindowLine(text: text, fromRefdesk: true), into: &changes)
             case .configurationRefused(_, let reason):
                 changes.log.append(.init(level: .warning, message: "configuration change refused", metadata: ["reason": "\(reason)"]))
             case .dropped(let reason):

@@ -5,6 +5,7 @@ import AdminAPI
 import DaemonSupport
 import Logging
 import RefdeskCore
+import XMPP
 
 /// The router's settings, read from its TOML file (`config/router.example.toml` documents every key).
 public struct RouterConfiguration: Sendable {
@@ -44,6 +45,8 @@ public struct RouterConfiguration: Sendable {
         public var port: Int
         public var domain: String
         public var secret: String
+        /// The picture queue contacts show in librarians' rosters (XEP-0153), from `xmpp.avatar_file`.
+        public var avatar: Avatar?
     }
 
     public init() {}
@@ -128,7 +131,16 @@ public struct RouterConfiguration: Sendable {
             case (_?, _?):
                 throw reader.invalid("xmpp.secret", "set either secret or secret_file, not both")
             }
-            xmpp = XMPPSettings(host: String(server[..<colon]), port: port, domain: domain, secret: secret)
+            var avatar: Avatar?
+            if let file = try reader.string("xmpp.avatar_file") {
+                let bytes = try Self.readFile(file, key: "xmpp.avatar_file", source: source)
+                do {
+                    avatar = try Avatar(bytes: bytes)
+                } catch {
+                    throw ConfigError(source: source, message: "key \"xmpp.avatar_file\": \(error)")
+                }
+            }
+            xmpp = XMPPSettings(host: String(server[..<colon]), port: port, domain: domain, secret: secret, avatar: avatar)
         }
         admin = try Self.readAdmin(&reader, source: source)
         try reader.rejectUnknownKeys()

@@ -8,18 +8,45 @@ import XMPPComponent
 /// Lines to librarians: staged into the commit that decides them, sent once it holds, kept until they arrive (see
 /// `LibrarianOutbox`).
 extension Router {
+    /// What marks refdesk's own lines (answers, notices, hand-overs) in a patron's window, where everything else is
+    /// the patron's: the same in every client, since it is part of the text.
+    static let refdeskMarker = "[refdesk]"
+
     /// Adds a line to `changes`, to commit with the decision that sends it. It comes from the patron's address when
     /// it concerns a patron (so replying in that window reaches them), else from the component's domain.
-    func stageLine(to jid: FullJID, from patron: PatronID?, text: String, into changes: inout StoreChanges) {
+    func stageLines(to jid: FullJID, from patron: PatronID?, _ line: WindowLine, into changes: inout StoreChanges) {
         guard let xmpp else { return }
         let from = patron.flatMap { patronJID($0)?.description } ?? xmpp.domain
-        changes.librarianLines.append(
-            LibrarianLineRecord(
-                seq: nextLineSeq, id: nextStanzaID(), recipient: jid.bare.description, to: jid.description, from: from, body: text,
-                createdAt: changes.time
+        stageLines(to: jid, fromAddress: from, line, nick: patron.map(nickname(of:)), into: &changes)
+    }
+
+    /// Adds a line from `from` (a JID on the component's domain) to `changes`: its text, then each piece of media as
+    /// a message of its own whose body is the link, as clients expect to show it in place.
+    func stageLines(to jid: FullJID, fromAddress from: String, _ line: WindowLine, nick: String? = nil, into changes: inout StoreChanges) {
+        func append(_ body: String, fromRefdesk: Bool, mediaURL: String?) {
+            changes.librarianLines.append(
+                LibrarianLineRecord(
+                    seq: nextLineSeq, id: nextStanzaID(), recipient: jid.bare.description, to: jid.description, from: from, body: body,
+                    createdAt: changes.time, fromRefdesk: fromRefdesk, mediaURL: mediaURL, nick: nick
+                )
             )
-        )
-        nextLineSeq += 1
+            nextLineSeq += 1
+        }
+        if !line.text.isEmpty || line.media.isEmpty { append(line.text, fromRefdesk: line.fromRefdesk, mediaURL: nil) }
+        for link in line.media { append(link.url, fromRefdesk: false, mediaURL: link.url) }
+    }
+
+    /// Refdesk's answer to a librarian who wrote where nothing could act on it (a queue's contact, a chat that
+    /// ended): kept and sent like every line to a librarian.
+    func answer(_ text: String, from: JID, to librarian: FullJID) async {
+        var changes = StoreChanges(time: now())
+        stageLines(to: librarian, fromAddress: from.description, WindowLine(text: text, fromRefdesk: true), into: &changes)
+        guard !changes.isEmpty else { return }
+        do {
+            try await commit(changes)
+        } catch {
+            // commit() already logged it and marked the router failed.
+        }
     }
 
     /// The lines of a commit that holds: they wait for their librarians, and go now to those who are connected.
@@ -55,9 +82,20 @@ extension Router {
     }
 
     /// The chat stanza for a line: its own id on every send, repeated as an XEP-0359 origin id, and a receipt request.
+    /// Refdesk's own lines start with ``refdeskMarker``; a media line carries its link as out-of-band data (XEP-0066),
+    /// which clients show in place; lines from a patron's address carry the patron's nickname (XEP-0172).
     static func stanza(for line: LibrarianLineRecord) -> XMLElement? {
         guard let from = try? JID(line.from), let to = try? JID(line.to) else { return nil }
-        var element = Message.chat(from: from, to: to, body: line.body, id: line.id, requestsReceipt: true).element
+        let body = line.fromRefdesk ? "\(refdeskMarker) \(line.body)" : line.body
+        var element = Message.chat(from: from, to: to, body: body, id: line.id, requestsReceipt: true).element
+        if let nick = line.nick {
+            element.append(XMLElement(name: "nick", namespace: XMPPNamespace.nick, text: nick))
+        }
+        if let url = line.mediaURL {
+            var oob = XMLElement(name: "x", namespace: XMPPNamespace.outOfBand)
+            oob.append(XMLElement(name: "url", namespace: XMPPNamespace.outOfBand, text: url))
+            element.append(oob)
+        }
         element.append(XMLElement(name: "origin-id", namespace: XMPPNamespace.stableStanzaIDs, attributes: ["id": line.id]))
         return element
     }

@@ -15,9 +15,9 @@ extension Router {
         if approvedSubscriptions.contains("\(from) \(to)") {
             stanzas.append(Presence(from: from, to: to, type: .probe).element)
         } else {
-            stanzas.append(Presence(from: from, to: to, type: .subscribe).element)
+            stanzas.append(queuePresence(from: from, to: to, type: .subscribe))
         }
-        stanzas.append(Presence(from: from, to: to, type: switchboard.isOnline(queue) ? .available : .unavailable).element)
+        stanzas.append(queuePresence(from: from, to: to, type: switchboard.isOnline(queue) ? .available : .unavailable))
         return stanzas
     }
 

@@ -12,6 +12,8 @@ import XMPPComponent
 struct XMPPLink: Sendable {
     let connection: ComponentConnection
     let domain: String
+    /// The picture queue contacts show (XEP-0153); nil when none is configured.
+    let avatar: Avatar?
 }
 
 /// Forwards the component connection's events to the router (which is created first, so it cannot be the
@@ -31,8 +33,8 @@ public struct RouterComponentDelegate: ComponentDelegate {
 
 extension Router {
     /// Connects the router to its XMPP component connection.
-    public func attach(component connection: ComponentConnection, domain: String) {
-        xmpp = XMPPLink(connection: connection, domain: domain)
+    public func attach(component connection: ComponentConnection, domain: String, avatar: Avatar? = nil) {
+        xmpp = XMPPLink(connection: connection, domain: domain, avatar: avatar)
         // Until the server is reached and the staffing JIDs have answered, presence is unknown.
         presenceGate.closed(until: now() + switchboard.configuration.settleTime.wholeMilliseconds)
     }
@@ -69,8 +71,19 @@ extension Router {
         guard let from = queueJID(queue) else { return [] }
         return staffingJIDs(of: queue).compactMap { jid in
             guard let to = try? JID(jid.description) else { return nil }
-            return Presence(from: from, to: to, type: online ? .available : .unavailable).element
+            return queuePresence(from: from, to: to, type: online ? .available : .unavailable)
         }
+    }
+
+    /// A queue contact's presence: available ones carry the avatar's hash (XEP-0153), a subscription request the
+    /// queue's name (XEP-0172), so a client adds it to the roster under that name and shows its picture.
+    func queuePresence(from: JID, to: JID, type: Presence.Kind) -> XMLElement {
+        var element = Presence(from: from, to: to, type: type).element
+        if type == .subscribe, let node = from.unescapedNode {
+            element.append(XMLElement(name: "nick", namespace: XMPPNamespace.nick, text: Self.queueNickname(node)))
+        }
+        if type == .available || type == .unavailable, let avatar = xmpp?.avatar { element.append(avatar.presenceUpdate) }
+        return element
     }
 
     // MARK: Events from the XMPP server
@@ -94,6 +107,7 @@ extension Router {
             }
         }
         for stanza in stanzas { xmpp.connection.send(stanza) }
+        announceOpenPatrons()
         presenceGate.probed(probed, at: now())
         logger.info("XMPP ready: presence probed", metadata: ["staffing_jids": "\(probed.count)"])
     }
@@ -108,7 +122,7 @@ extension Router {
             guard let from = queueJID(queue) else { continue }
             for jid in staffingJIDs(of: queue) {
                 guard let to = try? JID(jid.description), !approvedSubscriptions.contains("\(from) \(to)") else { continue }
-                xmpp.connection.send(Presence(from: from, to: to, type: .subscribe).element)
+                xmpp.connection.send(queuePresence(from: from, to: to, type: .subscribe))
             }
         }
     }
@@ -136,7 +150,7 @@ extension Router {
         case .presence(let presence): await presenceReceived(presence)
         case .message(let message): await messageReceived(message)
         case .iq(let iq):
-            if let reply = iq.errorReply() { xmpp?.connection.send(reply.element) }
+            await iqReceived(iq)
         case .other(let element):
             logger.debug("unexpected top-level element ignored", metadata: ["element": "\(element.name)"])
         }
@@ -167,7 +181,7 @@ extension Router {
         case .subscribe:
             // Librarians may add queues (and patrons) to their rosters: agree, and say how things are.
             xmpp.connection.send(Presence(from: localJID, to: from.bare, type: .subscribed).element)
-            xmpp.connection.send(Presence(from: localJID, to: from.bare, type: availability(of: localJID)).element)
+            xmpp.connection.send(contactPresence(from: localJID, to: from.bare))
             await saveSubscription(local: localJID, contact: from.bare, adding: .from)
         case .subscribed:
             // Approved: ask for the current presence now (a server need not push it on approval).
@@ -182,19 +196,24 @@ extension Router {
             // pending, and approval brings their presence. Nothing to send.
             logger.debug("presence subscription not (yet) approved", metadata: ["contact": "\(from.bare)", "queue": "\(localJID)"])
         case .probe:
-            xmpp.connection.send(Presence(from: localJID, to: from.bare, type: availability(of: localJID)).element)
+            xmpp.connection.send(contactPresence(from: localJID, to: from.bare))
         case .error:
             logger.notice("presence error", metadata: ["from": "\(from)", "to": "\(to)"])
         }
     }
 
-    /// A queue JID is available while the queue is online; a patron JID while the patron has an open conversation.
-    private func availability(of local: JID) -> Presence.Kind {
-        guard let node = local.unescapedNode else { return .available }
+    /// The presence of one of the component's addresses, as a probe or a new subscription learns it: a queue JID is
+    /// available while the queue is online; a patron JID while the patron has an open conversation (with their
+    /// nickname and network); the domain always.
+    private func contactPresence(from local: JID, to: JID) -> XMLElement {
+        guard let node = local.unescapedNode else { return Presence(from: local, to: to).element }
         if switchboard.configuration.queues.contains(where: { $0.name.rawValue == node }) {
-            return switchboard.isOnline(QueueName(node)) ? .available : .unavailable
+            return queuePresence(from: local, to: to, type: switchboard.isOnline(QueueName(node)) ? .available : .unavailable)
         }
-        return switchboard.openConversations.contains { $0.patron.address == node } ? .available : .unavailable
+        guard let conversation = switchboard.openConversations.first(where: { $0.patron.address == node }) else {
+            return Presence(from: local, to: to, type: .unavailable).element
+        }
+        return patronPresence(conversation, from: local, to: to, available: true)
     }
 
     private func saveSubscription(local: JID, contact: JID, adding: SubscriptionState) async {
@@ -250,8 +269,10 @@ extension Router {
         else { return }
         let node = to.unescapedNode ?? ""
         if switchboard.configuration.queues.contains(where: { $0.name.rawValue == node }) {
-            xmpp.connection.send(
-                Message.chat(from: to.bare, to: from, body: "Patrons' messages come from their own addresses; reply there. Type /help in a patron's window for commands.").element
+            await answer(
+                "Patrons' messages come from their own addresses; reply there. Type !help in a patron's window for commands, "
+                    + "or use your client's commands menu on this contact or a patron's.",
+                from: to.bare, to: sender
             )
             return
         }
@@ -263,7 +284,7 @@ extension Router {
             } else {
                 notice = "This conversation has ended, so this message was not sent. The patron's next message will start a new one."
             }
-            xmpp.connection.send(Message.chat(from: to.bare, to: from, body: notice).element)
+            await answer(notice, from: to.bare, to: sender)
             return
         }
         // A client that asks for a receipt may send the message again when none came (its server crashed):
@@ -293,7 +314,7 @@ extension Router {
 
     /// The open conversation with the patron at `address`; when the same address talks through several gateways,
     /// the one this operator owns or was offered.
-    private func conversationFor(patronAddress address: String, operatorJID: BareJID) -> ConversationID? {
+    func conversationFor(patronAddress address: String, operatorJID: BareJID) -> ConversationID? {
         let candidates = switchboard.openConversations.filter { $0.patron.address == address }
         guard candidates.count > 1 else { return candidates.first?.id }
         let operatorName = switchboard.configuration.operators.first { $0.staffingJIDs.contains(operatorJID) }?.name
@@ -303,7 +324,7 @@ extension Router {
     }
 
     /// Commits changes that come from XMPP; a storage failure is recorded and stops the router at the next tick.
-    private func commitLogging(_ changes: StoreChanges) async {
+    func commitLogging(_ changes: StoreChanges) async {
         guard !changes.isEmpty else { return }
         do {
             try await commit(changes)

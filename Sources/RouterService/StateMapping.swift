@@ -1,3 +1,4 @@
+import FoundationEssentials
 import RefdeskCore
 import RefdeskStore
 
@@ -68,8 +69,21 @@ enum StateMapping {
             text: entry.body,
             messageID: entry.messageID ?? "",
             sentAt: Timestamp(millisecondsSinceEpoch: entry.sentAt ?? entry.receivedAt),
-            receivedAt: Timestamp(millisecondsSinceEpoch: entry.receivedAt)
+            receivedAt: Timestamp(millisecondsSinceEpoch: entry.receivedAt),
+            media: media(decoding: entry.media)
         )
+    }
+
+    /// Media links as a column keeps them: a JSON list, empty text for none.
+    static func media(encoding links: [MediaLink]) -> String {
+        guard !links.isEmpty, let bytes = try? JSONEncoder().encode(links) else { return "" }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Links read back from a column; a value that does not decode reads as none (the text still holds the message).
+    static func media(decoding column: String) -> [MediaLink] {
+        guard !column.isEmpty else { return [] }
+        return (try? JSONDecoder().decode([MediaLink].self, from: Data(column.utf8))) ?? []
     }
 
     static func offlineEntry(_ message: OfflineMessage) -> OfflineEntry {
@@ -81,7 +95,8 @@ enum StateMapping {
             body: message.text,
             messageID: message.messageID.isEmpty ? nil : message.messageID,
             sentAt: message.sentAt.millisecondsSinceEpoch,
-            receivedAt: message.receivedAt.millisecondsSinceEpoch
+            receivedAt: message.receivedAt.millisecondsSinceEpoch,
+            media: media(encoding: message.media)
         )
     }
 

@@ -52,7 +52,7 @@ struct StoreChanges: Sendable {
         for entry in offlineInserts {
             try connection.insertOffline(
                 id: entry.id, queue: entry.queueName, gatewayID: entry.gatewayID, patron: entry.patron, body: entry.body,
-                messageID: entry.messageID, sentAt: entry.sentAt, receivedAt: entry.receivedAt
+                messageID: entry.messageID, sentAt: entry.sentAt, receivedAt: entry.receivedAt, media: entry.media
             )
         }
         if !offlineDeletes.isEmpty { try connection.deleteOffline(ids: offlineDeletes) }

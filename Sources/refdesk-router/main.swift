@@ -101,7 +101,7 @@ struct RouterCommand: AsyncParsableCommand {
                 delegate: observability.componentDelegate(wrapping: RouterComponentDelegate(router: router)),
                 logger: logger
             )
-            await router.attach(component: component, domain: xmpp.domain)
+            await router.attach(component: component, domain: xmpp.domain, avatar: xmpp.avatar)
             services.append(.init(service: component))
         } else {
             logger.notice("no [xmpp] domain configured: serving bridges only, no librarian can staff a queue")

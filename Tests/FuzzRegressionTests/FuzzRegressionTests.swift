@@ -76,6 +76,7 @@ struct FuzzRegressionTests {
         ("FuzzTwilioWebhook", [0x00, 0x25, 0xFF, 0x3D, 0x25]),
         ("FuzzConfig", [0xC3, 0x28, 0x3D, 0x00]),
         ("FuzzTimeZone", Array("TZif2".utf8) + [0xFF, 0xFF, 0xFF, 0xFF]),
+        ("FuzzOperatorCommands", Array("!logout ".utf8) + [0xFF, 0xFE, 0x00]),
     ])
     func hostileShape(target: String, bytes: [UInt8]) throws {
         let outcome = try #require(FuzzHarness.run(target: target, bytes))

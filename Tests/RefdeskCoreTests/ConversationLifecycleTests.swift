@@ -66,18 +66,23 @@ struct ConversationLifecycleTests {
         }
     }
 
-    @Test("a message starting with / is a command; // sends a literal slash")
+    @Test("a message starting with ! or / is a command; !! and // send the character itself")
     func commands() throws {
         var desk = try Desk()
         desk.staff(desk.bob, at: t(0))
         let id = try #require(desk.text(from: "+15551234567", "hi", at: t(10)).newConversationID)
-        let command = desk.reply(from: desk.bob, in: id, "/frobnicate now", at: t(11))
+        let command = desk.reply(from: desk.bob, in: id, "!frobnicate now", at: t(11))
         #expect(command.toPatrons.isEmpty)
-        #expect(command.notifications.map(\.text) == ["Unknown command /frobnicate. " + Switchboard.commandHelp])
+        #expect(command.notifications.map(\.text) == ["Unknown command !frobnicate. " + Switchboard.commandHelp])
         #expect(desk.board.conversation(id)?.state == .new)
 
-        let literal = desk.reply(from: desk.bob, in: id, "//usr/share is a path", at: t(12))
+        let slash = desk.reply(from: desk.bob, in: id, "/frobnicate", at: t(12))
+        #expect(slash.notifications.map(\.text) == ["Unknown command /frobnicate. " + Switchboard.commandHelp])
+
+        let literal = desk.reply(from: desk.bob, in: id, "//usr/share is a path", at: t(13))
         #expect(literal.toPatrons.map(\.text) == ["/usr/share is a path"])
+        let bang = desk.reply(from: desk.bob, in: id, "!!Important: we close at 5", at: t(14))
+        #expect(bang.toPatrons.map(\.text) == ["!Important: we close at 5"])
     }
 
     @Test("a message from an account that is not a staffing JID is dropped")

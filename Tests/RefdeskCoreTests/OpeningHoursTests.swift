@@ -114,7 +114,7 @@ struct OpeningHoursTests {
         #expect(next.at == newYork(.monday, 8, week: 1))
     }
 
-    @Test("/who and /transfer say until when a queue is closed")
+    @Test("!who and /transfer say until when a queue is closed")
     func commandsNameTheOpening() throws {
         var configuration = try Desk.configuration()
         configuration.queues[1].openingHours = OpeningHours(
@@ -126,11 +126,11 @@ struct OpeningHoursTests {
         let id = try #require(desk.text(from: "+15551234567", "hi", at: newYork(.monday, 10)).newConversationID)
         desk.reply(from: desk.bob, in: id, "hello", at: newYork(.monday, 10, 1))
         #expect(
-            desk.command(desk.bob, in: id, "/who archives", at: newYork(.monday, 10, 2)).notifications.map(\.text)
+            desk.command(desk.bob, in: id, "!who archives", at: newYork(.monday, 10, 2)).notifications.map(\.text)
                 == ["Available on archives: dave (available). archives is closed until Saturday 10:00."]
         )
         #expect(
-            desk.command(desk.bob, in: id, "/transfer archives", at: newYork(.monday, 10, 3)).notifications.map(\.text)
+            desk.command(desk.bob, in: id, "!transfer archives", at: newYork(.monday, 10, 3)).notifications.map(\.text)
                 == ["Cannot transfer chat \(id) to queue archives: it is closed until Saturday 10:00. The chat stays with you."]
         )
     }
@@ -143,7 +143,7 @@ struct OpeningHoursTests {
         desk.staff(desk.bob, desk.carol, at: newYork(.monday, 10))
         let id = try #require(desk.text(from: "+15551234567", "hi", at: newYork(.monday, 10, 2)).newConversationID)
         desk.reply(from: desk.bob, in: id, "hello", at: newYork(.monday, 10, 3))
-        let handOver = desk.command(desk.bob, in: id, "/transfer carol", at: newYork(.monday, 10, 4)).notifications.first?.text
+        let handOver = desk.command(desk.bob, in: id, "!transfer carol", at: newYork(.monday, 10, 4)).notifications.first?.text
         #expect(handOver == "Transferred from bob. Conversation so far:\n[10:02] patron: hi\n[10:03] bob: hello")
     }
 

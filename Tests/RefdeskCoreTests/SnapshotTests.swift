@@ -103,7 +103,7 @@ struct SnapshotTests {
         #expect(snapshot.recentLines.map(\.conversation) == [id])
         var restored = try Desk(snapshot: snapshot)
         restored.staff(restored.bob, restored.carol, at: t(150))
-        let handOver = restored.command(restored.bob, in: id, "/transfer carol", at: t(200))
+        let handOver = restored.command(restored.bob, in: id, "!transfer carol", at: t(200))
         #expect(handOver.notifications.first?.text == OperatorCommandTests.bobsHistory)
     }
 

@@ -175,7 +175,7 @@ struct DeskModel {
             return .tick(seconds: 0.5)
         case 72..<80:
             if let (jid, id) = someoneWhoCanAct() {
-                let commands = ["/close", "/transfer bob", "/transfer carol", "/transfer alice", "/transfer archives", "/transfer reference", "/who"]
+                let commands = ["!close", "/close", "!transfer bob", "!transfer carol", "/transfer alice", "!transfer archives", "!transfer reference", "!who", "/who"]
                 return .command(jid, id, commands.randomElement(using: &random)!)
             }
             return .tick(seconds: 0.5)
@@ -258,14 +258,16 @@ struct DeskModel {
         if ProcessInfo.processInfo.environment["REFDESK_MODEL_TRACE"] == "2" { for action in actions { print("    \(action)") } }
         for action in actions {
             switch action {
-            case .offerToOperator(_, let jid, let conversation, _, let messages):
+            case .offerToOperator(_, let jid, let conversation, _, let lines):
                 known[jid.bare.description, default: []].insert(conversation)
-                for text in messages { give(text, to: jid, step) }
-            case .sendToOperator(let jid, let conversation, _, let text):
+                for line in lines { give(line.text, to: jid, step) }
+            case .sendToOperator(let jid, let conversation, _, let line):
                 known[jid.bare.description, default: []].insert(conversation)
-                give(text, to: jid, step)
-            case .notifyOperator(let jid, let conversation, _, _):
+                give(line.text, to: jid, step)
+            case .notifyOperator(let jid, let conversation, _, let text):
                 if let conversation { known[jid.bare.description, default: []].insert(conversation) }
+                // Closing a waiting chat lists, in its answer, the lines its closer had not been given: given then.
+                if let listed = text.range(of: "which you had not seen:\n") { give(String(text[listed.upperBound...]), to: jid, step) }
             case .sendToPatron(_, _, let text, _) where text.hasPrefix("R"):
                 repliesSent[text, default: 0] += 1
                 if repliesSent[text]! > 1 { failures.append("step \(stepNumber) (\(step)): reply \(text) sent \(repliesSent[text]!) times") }
@@ -307,7 +309,7 @@ struct DeskModel {
                 let target = conversation.offers.first?.jid
                     ?? owner.flatMap { op in resources.first { op.staffingJIDs.contains($0.bare) && showing[$0] != nil } }
                 guard let jid = target else { continue }
-                apply(.command(jid, conversation.id, "/close"))
+                apply(.command(jid, conversation.id, "!close"))
             }
             apply(.tick(seconds: 1))
         }

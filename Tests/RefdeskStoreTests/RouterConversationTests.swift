@@ -34,6 +34,34 @@ struct RouterConversationTests {
         #expect(throws: (any Error).self) { try db.saveSwitchboardPending(PendingRow(position: -1, body: "x", receivedAt: 1), conversation: 9) }
     }
 
+    @Test("a patron's media and refdesk's own lines keep what they are: pending rows, the offline inbox and lines to librarians")
+    func mediaAndRefdeskLines() throws {
+        let scratch = try ScratchDirectory()
+        let (db, gateway) = try prepared(scratch)
+        let media = #"[{"url":"https://example.org/a.jpg","contentType":"image/jpeg"}]"#
+        let handOver = PendingRow(position: 0, body: "Transferred from bob.", receivedAt: 1000, fromRefdesk: true)
+        let picture = PendingRow(position: 1, body: "", receivedAt: 2000, media: media)
+        try db.saveSwitchboardConversation(id: 7, state: Array("{}".utf8))
+        try db.saveSwitchboardPending(handOver, conversation: 7)
+        try db.saveSwitchboardPending(picture, conversation: 7)
+        #expect(try db.switchboardPending() == [7: [handOver, picture]])
+
+        try db.insertOffline(id: 3, queue: "ask", gatewayID: gateway, patron: "+15551234567", body: "Look", messageID: "MM1", sentAt: nil, receivedAt: 5, media: media)
+        #expect(try db.allOfflineEntries().map(\.media) == [media])
+
+        let notice = LibrarianLineRecord(
+            seq: 1, id: "rd-1", recipient: "bob@localhost", to: "bob@localhost/desk", from: "+15551234567@refdesk.localhost",
+            body: "Chat 7 closed.", createdAt: 9, fromRefdesk: true
+        )
+        let link = LibrarianLineRecord(
+            seq: 2, id: "rd-2", recipient: "bob@localhost", to: "bob@localhost/desk", from: "+15551234567@refdesk.localhost",
+            body: "https://example.org/a.jpg", createdAt: 9, mediaURL: "https://example.org/a.jpg"
+        )
+        try db.insertLibrarianLine(notice)
+        try db.insertLibrarianLine(link)
+        #expect(try db.librarianLines() == [notice, link])
+    }
+
     @Test("a conversation goes new → ongoing → completed and leaves the open list when completed")
     func conversationLifecycle() throws {
         let scratch = try ScratchDirectory()

@@ -112,7 +112,7 @@ struct OptOutNoticeTests {
     @Test("STOP and START keep the patron's word and add what it did")
     func annotated() throws {
         let stop = OptOutNotice.annotate("Stop", kind: .stop)
-        #expect(stop.hasPrefix("Stop\n"))
+        #expect(stop.hasPrefix("Stop\n[refdesk] "), "the note is marked as refdesk's, apart from the patron's word")
         #expect(stop.contains("opted out") && stop.contains("START"))
         #expect(OptOutNotice.annotate("START", kind: .start).contains("opted back in"))
     }

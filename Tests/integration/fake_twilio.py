@@ -1,5 +1,9 @@
 """A stand-in for Twilio's Messages REST API (and Twilio's status callbacks), for the SMS bridge's tests.
 
+It also has the phone side the demo needs (`phones`): a text from a phone goes to the library's webhook as Twilio
+posts it, signed, with Twilio's own handling of STOP and START (the patron opted out or back in, and Twilio's
+confirmation sent to them); every text to and from a number is kept as that phone's thread.
+
 It answers like the real API where the bridge can tell the difference: HTTP basic authentication with the
 Account SID and auth token (401 + error 20003 otherwise), required fields (21604 To, 21603 From, 21602 Body),
 21211 for a `To` that is not a phone number, 21610 for a recipient who opted out, 201 with a Message resource
@@ -25,6 +29,8 @@ from twilio.request_validator import RequestValidator
 
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json$")
+PHONE_TEXTS = re.compile(r"^/phone/([^/]+)/texts$")
+PHONE_THREAD = re.compile(r"^/phone/([^/]+)/thread$")
 
 
 def error_body(code: int, message: str, status: int) -> dict:
@@ -42,6 +48,8 @@ class FakeTwilio:
         self.calls = []                 # every request, in arrival order
         self._script = []               # (status, code, message) answers for the next calls
         self._lock = threading.Lock()
+        self.threads = {}               # phone number -> [{"n", "from": "you"|"library"|"Twilio", "body", "at"}]
+        self.webhook = None             # (where to post, the public URL Twilio signs over)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -52,10 +60,24 @@ class FakeTwilio:
                 with fake._lock:
                     fake.connections += 1
 
+            def do_GET(self):
+                match = PHONE_THREAD.match(urllib.parse.urlsplit(self.path).path)
+                after = int(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query)).get("after", "0") or 0)
+                status, body = (200, {"entries": fake.phone_thread(urllib.parse.unquote(match.group(1)), after)}) if match else (
+                    404, error_body(20404, f"The requested resource {self.path} was not found", 404))
+                self._reply(status, body)
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length).decode("utf-8")
-                status, body = fake._answer(self.path, self.headers.get("Authorization", ""), raw)
+                match = PHONE_TEXTS.match(self.path)
+                if match:
+                    form = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
+                    self._reply(*fake.text_from_phone(urllib.parse.unquote(match.group(1)), form.get("To", ""), form.get("Body", "")))
+                    return
+                self._reply(*fake._answer(self.path, self.headers.get("Authorization", ""), raw))
+
+            def _reply(self, status, body):
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -95,6 +117,61 @@ class FakeTwilio:
         with self._lock:
             self._script += [(status, code, message)] * count
 
+    # --- the phone side
+
+    STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+    START_WORDS = {"START", "YES", "UNSTOP"}
+    STOP_REPLY = ("You have successfully been unsubscribed. You will not receive any more messages from this number. "
+                  "Reply START to resubscribe.")
+    START_REPLY = ("You have successfully been re-subscribed to messages from this number. Reply HELP for help. "
+                   "Reply STOP to unsubscribe. Msg&Data Rates May Apply.")
+
+    def phones(self, webhook_target: str, public_url: str):
+        """Texts from phones (`POST /phone/NUMBER/texts` with To and Body) go to `webhook_target`, signed over
+        `public_url` as Twilio signs them; `GET /phone/NUMBER/thread?after=N` lists that phone's texts after the Nth."""
+        self.webhook = (webhook_target, public_url)
+        return self
+
+    def phone_thread(self, number: str, after: int = 0) -> list:
+        with self._lock:
+            return [entry for entry in self.threads.get(number, []) if entry["n"] > after]
+
+    def _note(self, number: str, sender: str, body: str):
+        entries = self.threads.setdefault(number, [])
+        entries.append({"n": len(entries) + 1, "from": sender, "body": body, "at": time.time()})
+
+    def text_from_phone(self, number: str, to: str, body: str):
+        """What Twilio does with a text from a phone: opt-out keywords change the number's state and get Twilio's
+        own confirmation; then the text goes to the library's webhook. Returns (HTTP status, JSON) for the phone."""
+        if self.webhook is None or not E164.match(number) or not E164.match(to):
+            return 400, {"message": "a text needs a phone number (E.164), a To number and a configured webhook"}
+        account = next(iter(self.accounts))
+        keyword = body.strip().upper()
+        params = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": account, "From": number, "To": to,
+                  "Body": body, "NumMedia": "0", "NumSegments": "1", "ApiVersion": "2010-04-01"}
+        with self._lock:
+            self._note(number, "you", body)
+            if keyword in self.STOP_WORDS:
+                self.opted_out.add(number)
+                params["OptOutType"] = "STOP"
+                self._note(number, "Twilio", self.STOP_REPLY)
+            elif keyword in self.START_WORDS:
+                self.opted_out.discard(number)
+                params["OptOutType"] = "START"
+                self._note(number, "Twilio", self.START_REPLY)
+        target, public_url = self.webhook
+        signature = RequestValidator(self.accounts[account]).compute_signature(public_url, params)
+        request = urllib.request.Request(target, data=urllib.parse.urlencode(params).encode(), method="POST",
+                                         headers={"X-Twilio-Signature": signature,
+                                                  "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return 200, {"webhook_status": response.status}
+        except urllib.error.HTTPError as error:
+            return 200, {"webhook_status": error.code}
+        except OSError as error:
+            return 502, {"message": f"the library's webhook did not answer: {error}"}
+
     def accepted(self):
         """The calls answered with 201, in order."""
         with self._lock:
@@ -133,6 +210,7 @@ class FakeTwilio:
             return 400, error_body(21610, "Attempt to send to unsubscribed recipient", 400)
         sid = "SM" + secrets.token_hex(16)
         now = format_datetime(datetime.now(timezone.utc))
+        self._note(to, "library", form.get("Body", ""))
         through_service = "MessagingServiceSid" in form and "From" not in form
         return 201, {
             "account_sid": account, "api_version": "2010-04-01", "body": form["Body"],

@@ -155,8 +155,8 @@ def test_answers_to_commands_come_from_the_patrons_address_even_when_the_chat_en
     try:
         desk.text("A question")
         desk.line(lambda m: m.body == "A question")
-        desk.reply("/help")
-        help_answer = desk.line(lambda m: m.body.startswith("Commands:"))
+        desk.reply("!help")
+        help_answer = desk.line(lambda m: m.body.startswith("[refdesk] Commands:"))
         assert from_patron(desk, help_answer), help_answer.sender
         desk.reply("/close")
         closed = desk.line(lambda m: "closed" in m.body)

@@ -1,8 +1,8 @@
 """refdesk as a systemd service: the unit files pass `systemd-analyze verify` and rate 2.0 or lower in
 `systemd-analyze security`; every daemon speaks sd_notify (READY=1 once serving, WATCHDOG=1 at half of
 WATCHDOG_USEC, STOPPING=1 on SIGTERM) and survives MemoryDenyWriteExecute; the router serves bridges on a socket
-handed over by socket activation; /metrics and /healthz; `make install` lays out the expected tree; and the demo
-starts, reaches a librarian, and stops on Ctrl-C."""
+handed over by socket activation; /metrics and /healthz; `make install` lays out the expected tree. (The demo has
+its own smoke test, test_demo.py.)"""
 import ctypes
 import json
 import os
@@ -373,50 +373,3 @@ def test_make_install_with_destdir_lays_out_the_tree_and_keeps_existing_configs(
     assert not (stage / "usr/local/lib/systemd/system/refdesk-router.socket").exists()
     assert not (stage / "usr/local/bin/refdeskctl").exists()
     assert (stage / "etc/refdesk/twilio.toml").exists(), "uninstall keeps the configuration"
-
-
-# ------------------------------------------------------------------------------------------------ the demo
-
-
-def test_the_demo_starts_prints_how_to_connect_delivers_a_text_to_the_librarian_and_stops_on_ctrl_c(workdir):
-    from xmpp_harness import Librarian
-
-    demo_dir = workdir / "demo"
-    environment = dict(os.environ, REFDESK_BIN=str(BIN.resolve()), DEMO_DIR=str(demo_dir))
-    demo = subprocess.Popen([str(ROOT / "scripts/demo.sh")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=environment, stdin=subprocess.DEVNULL)
-    printed = []
-    reader = threading.Thread(target=lambda: printed.extend(demo.stdout), daemon=True)
-    reader.start()
-    librarian = None
-    try:
-        wait_until(lambda: any("Ctrl-C stops the demo." in line for line in printed) or demo.poll() is not None, 120,
-                   "the demo's instructions")
-        text = "".join(printed)
-        assert demo.poll() is None, text
-        jid = re.search(r"JID\s+(\S+)", text).group(1)
-        password = re.search(r"password\s+(\S+)", text).group(1)
-        port = int(re.search(r"server\s+127\.0\.0\.1\s+port (\d+)", text).group(1))
-        command = re.search(r"^\s+(\S+python\S* scripts/demo_send\.py sms) ", text, re.M).group(1).split()
-        librarian = Librarian(jid, password, port).connect()
-        metrics_port = int(re.search(r"curl http://127.0.0.1:(\d+)/metrics", text).group(1))
-        wait_until(lambda: scrape(metrics_port).value("refdesk_queue_online", queue="ask") == 1, 20, "queue ask to go online")
-        sent = subprocess.run(command + ["Is the library open on Sunday?"], cwd=ROOT, env=environment,
-                              capture_output=True, text=True, timeout=30)
-        assert sent.returncode == 0 and "webhook answered 200" in sent.stdout, sent.stdout + sent.stderr
-        message = librarian.wait_message(lambda m: "Is the library open on Sunday?" in m.body, timeout=20)
-        assert message.sender.startswith("+15551234567@")
-    finally:
-        if librarian:
-            librarian.disconnect()
-        demo.send_signal(signal.SIGINT)
-        try:
-            code = demo.wait(60)
-        except subprocess.TimeoutExpired:
-            demo.kill()
-            raise
-    reader.join(5)
-    assert code == 130
-    assert "refdesk demo stopped" in "".join(printed)
-    leftover = subprocess.run(["pgrep", "-f", str(demo_dir)], capture_output=True, text=True).stdout.split()
-    assert leftover == [], "Ctrl-C stops every process the demo started"

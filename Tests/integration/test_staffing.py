@@ -192,8 +192,8 @@ def test_transfer_to_an_operator_carries_the_conversation_so_far(workdir, proces
     alice.send(patron, "Let me find our specialist.")
     bridge.wait_event(lambda e: e["event"] == "outbound" and e["body"] == "Let me find our specialist.")
 
-    alice.send(patron, "/transfer bob")
-    handover = bob.wait_message(lambda m: m.body.startswith("Transferred from alice"), timeout=10)
+    alice.send(patron, "!transfer bob")
+    handover = bob.wait_message(lambda m: m.body.startswith("[refdesk] Transferred from alice"), timeout=10)
     assert "genealogy records" in handover.body and "Let me find our specialist." in handover.body
     alice.wait_message(lambda m: "transferred to bob" in m.body)
     say(bridge, "t2", "Thank you!")
@@ -218,15 +218,15 @@ def test_transfer_to_a_queue_close_canned_who_and_history(workdir, processes, pr
 
     say(bridge, "q1", "When are you open?")
     alice.wait_message(lambda m: m.body == "When are you open?")
-    alice.send(patron, "/canned hours")
+    alice.send(patron, "!canned hours")
     bridge.wait_event(lambda e: e["event"] == "outbound" and e["body"] == "We are open 9 to 5, Monday to Friday.")
     alice.send(patron, "/who")
-    assert "alice" in alice.wait_message(lambda m: m.body.startswith("Available on ask")).body
+    assert "alice" in alice.wait_message(lambda m: m.body.startswith("[refdesk] Available on ask")).body
     alice.send(patron, "/transfer other")
     bob.wait_message(lambda m: "When are you open?" in m.body, timeout=10)
     bob.send(patron, "Anything else?")
     bridge.wait_event(lambda e: e["event"] == "outbound" and e["body"] == "Anything else?")
-    bob.send(patron, "/close")
+    bob.send(patron, "!close")
     bob.wait_message(lambda m: "closed" in m.body)
 
     wait_until(lambda: router.query("SELECT state FROM conversations") == [("completed",)], 10, "the chat to complete")
@@ -291,9 +291,9 @@ def test_the_auto_logout_timer_stops_new_chats_and_tells_the_operator(workdir, p
     wait_queue_online(bridge)
     say(bridge, "a1", "hello")
     alice.wait_message(lambda m: m.body == "hello")
-    alice.send(patron_jid(prosody, PATRON), "/logout 1")
-    alice.wait_message(lambda m: m.body.startswith("Auto-logout in 1 min"))
-    alice.wait_message(lambda m: m.body.startswith("Auto-logout:"), timeout=75)
+    alice.send(patron_jid(prosody, PATRON), "!logout 1")
+    alice.wait_message(lambda m: m.body.startswith("[refdesk] Auto-logout in 1 min"))
+    alice.wait_message(lambda m: m.body.startswith("[refdesk] Auto-logout:"), timeout=75)
     wait_queue_online(bridge, online=False)
     say(bridge, "a2", "anyone?", sender="+15551230002")
     bridge.wait_event(lambda e: e["event"] == "outbound" and e["to"] == "+15551230002" and e["body"] == OFFLINE_REPLY)
@@ -323,8 +323,8 @@ def test_open_conversations_survive_a_router_crash(workdir, processes, prosody, 
     alice.wait_message(lambda m: m.body == "From 1950?", timeout=20)
     time.sleep(1)
     assert not [m for m in bob.messages if m.body == "From 1950?"], "the owner keeps the chat across the crash"
-    alice.send(patron, "/transfer bob")
-    handover = bob.wait_message(lambda m: m.body.startswith("Transferred from alice"), timeout=15)
+    alice.send(patron, "!transfer bob")
+    handover = bob.wait_message(lambda m: m.body.startswith("[refdesk] Transferred from alice"), timeout=15)
     assert "Do you keep old newspapers?" in handover.body and "From 1950?" in handover.body
 
 

@@ -2,6 +2,7 @@
 a fake of Twilio's REST API. Webhooks are signed with the official `twilio` library, as Twilio signs them."""
 import base64
 import http.client
+import json
 import os
 import signal
 import socket
@@ -27,7 +28,7 @@ TOKEN = "f00dfeedf00dfeedf00dfeedf00dfeed"
 LIBRARY = "+15550000001"
 PUBLIC = "https://sms.library.example/refdesk"
 OFFLINE_REPLY = "The library is closed now; a librarian will answer when we open."
-STOP_NOTE = "[The patron opted out of texts from this number. Replies will not be sent until they text START.]"
+STOP_NOTE = "[refdesk] The patron opted out of texts from this number. Replies will not be sent until they text START."
 
 
 def free_port() -> int:
@@ -247,8 +248,9 @@ def test_mms_media_reach_the_router_as_links(desk):
                  MediaContentType0="image/jpeg")
     assert bridge.post("sms", params)[0] == 200
     wait_until(lambda: inbox_count(router) == 1, 10, "the MMS")
-    body = router.query("SELECT body FROM offline_inbox")[0][0]
-    assert body.splitlines() == ["this page", f"[image/jpeg] {params['MediaUrl0']}"]
+    (body, media), = router.query("SELECT body, media FROM offline_inbox")
+    assert body == "this page", "the text is the patron's alone"
+    assert json.loads(media) == [{"url": params["MediaUrl0"], "contentType": "image/jpeg"}], "the link is kept beside it"
 
 
 def post_while_killing_the_router(bridge, router, texts, kill_after=(250, 600)) -> list:

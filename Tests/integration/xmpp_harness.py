@@ -130,7 +130,9 @@ class ProsodyServer:
 
     def __init__(self, workdir: Path, c2s_port: Optional[int] = None, component_port: Optional[int] = None,
                  component_domain: str = "refdesk.localhost", component_secret: str = DEFAULT_COMPONENT_SECRET,
-                 extra_global_config: str = ""):
+                 extra_global_config: str = "", tls: Optional[tuple[Path, Path]] = None):
+        """`tls`: (certificate, key) for localhost: clients must then use STARTTLS (as every real server asks)."""
+        self.tls = tls
         self.root = Path(workdir) / "prosody"
         self.data = self.root / "data"
         self.config = self.root / "prosody.cfg.lua"
@@ -168,14 +170,13 @@ legacy_ssl_ports = {{ }}
 component_ports = {{ {self.component_port} }}
 component_interfaces = {{ "127.0.0.1" }}
 
-modules_enabled = {{ "roster", "saslauth", "disco", "ping", "time", "version", "uptime" }}
+modules_enabled = {{ "roster", "saslauth", "disco", "ping", "time", "version", "uptime"{', "tls"' if self.tls else ""} }}
 modules_disabled = {{ "s2s", "s2s_auth_certs" }}
 
 allow_registration = false
 authentication = "internal_plain"
 storage = "internal"
-c2s_require_encryption = false
-allow_unencrypted_plain_auth = true
+{self._encryption_config()}
 {extra}
 VirtualHost "{self.domain}"
 VirtualHost "{self.external_domain}"
@@ -183,6 +184,17 @@ VirtualHost "{self.external_domain}"
 Component {lua_string(self.component_domain)}
     component_secret = {lua_string(self.component_secret)}
 """
+
+    def _encryption_config(self) -> str:
+        if self.tls is None:
+            return "c2s_require_encryption = false\nallow_unencrypted_plain_auth = true"
+        # Prosody finds a host's certificate by its name in the certificates folder.
+        certificate, key = self.tls
+        for source, name in ((certificate, "localhost.crt"), (key, "localhost.key")):
+            target = self.root / "certs" / name
+            target.write_bytes(Path(source).read_bytes())
+            target.chmod(0o600)
+        return "c2s_require_encryption = true\nallow_unencrypted_plain_auth = false"
 
     @property
     def running(self) -> bool:
@@ -325,11 +337,13 @@ class Librarian:
     itself once the c2s port accepts again, and re-sends the presence last set (see `wait_online`)."""
 
     def __init__(self, jid: str, password: str, port: int, host: str = "127.0.0.1", resource: str = "desk",
-                 reconnect: bool = True, receipts: bool = False, answer_receipts: bool = True, approves: bool = True):
+                 reconnect: bool = True, receipts: bool = False, answer_receipts: bool = True, approves: bool = True,
+                 ca_file: Optional[str] = None):
         """`receipts`: record the receipts others send for `send_with_receipt` (XEP-0184) and, unless
         `answer_receipts` is False, answer delivery-receipt requests as most current clients do. `approves=False`:
         leave subscription requests unanswered, like a person who has not clicked "approve" yet (then
-        `approve(jid)`)."""
+        `approve(jid)`). `ca_file`: use STARTTLS and trust the server's certificate only if that CA signed it."""
+        self.ca_file = ca_file
         split_jid(jid)
         self.receipts = receipts
         self.answer_receipts = answer_receipts
@@ -409,8 +423,10 @@ class Librarian:
 
         client = slixmpp.ClientXMPP(f"{self.jid}/{self.resource}", self.password)
         client.enable_direct_tls = False
-        client.enable_starttls = False
-        client.enable_plaintext = True
+        client.enable_starttls = self.ca_file is not None
+        client.enable_plaintext = self.ca_file is None
+        if self.ca_file is not None:
+            client.ca_certs = self.ca_file
         client.auto_authorize = True if self.approves else None
         client.auto_subscribe = self.approves
         client.register_plugin("xep_0030")  # service discovery: the router may disco librarians
@@ -418,7 +434,7 @@ class Librarian:
         if self.receipts:
             client.register_plugin("xep_0184", {"auto_ack": self.answer_receipts, "auto_request": False})
             client.add_event_handler("receipt_received", self._on_receipt)
-        client.plugin["feature_mechanisms"].unencrypted_plain = True
+        client.plugin["feature_mechanisms"].unencrypted_plain = self.ca_file is None
         client.add_event_handler("session_start", self._on_session_start)
         client.register_plugin("xep_0085")  # chat states: a bodiless <composing/> is not a "message" event
         client.add_event_handler("message", self._on_message)
@@ -599,6 +615,24 @@ class Librarian:
 
     def send_raw(self, xml: str):
         self._run(lambda: self._client.send_raw(xml))
+
+    def iq(self, to: str, payload: str, type: str = "get", timeout: float = 10) -> str:
+        """Sends an iq with `payload` (XML text) to `to` and returns the answer as XML text, a result or an error."""
+        import xml.etree.ElementTree as ET
+        from slixmpp.exceptions import IqError, IqTimeout
+
+        async def ask():
+            request = self._client.Iq()
+            request["type"] = type
+            request["to"] = to
+            request.append(ET.fromstring(payload))
+            try:
+                return str(await request.send(timeout=timeout))
+            except IqError as error:
+                return str(error.iq)
+            except IqTimeout:
+                raise LibrarianError(f"{self.jid}: no answer from {to} within {timeout}s to {payload}") from None
+        return self._run(ask, timeout + 2)
 
     def wait_message(self, predicate: Optional[Callable[[ReceivedMessage], bool]] = None,
                      timeout: float = 10) -> ReceivedMessage:

@@ -15,10 +15,34 @@ public enum ConversationState: String, Hashable, Sendable, Codable {
 public struct PendingMessage: Hashable, Sendable, Codable {
     public var text: String
     public var receivedAt: Timestamp
+    /// Media the patron sent with it.
+    public var media: [MediaLink]
+    /// Refdesk's own words (the conversation so far, leading a chat transferred to a queue), not the patron's.
+    public var fromRefdesk: Bool
 
-    public init(text: String, receivedAt: Timestamp) {
+    public init(text: String, receivedAt: Timestamp, media: [MediaLink] = [], fromRefdesk: Bool = false) {
         self.text = text
         self.receivedAt = receivedAt
+        self.media = media
+        self.fromRefdesk = fromRefdesk
+    }
+
+    /// As shown in the patron's window.
+    public var line: WindowLine {
+        WindowLine(text: text, media: media, fromRefdesk: fromRefdesk)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case text, receivedAt, media, fromRefdesk
+    }
+
+    /// Reads messages saved before media and refdesk's own lines existed too.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        text = try container.decode(String.self, forKey: .text)
+        receivedAt = try container.decode(Timestamp.self, forKey: .receivedAt)
+        media = try container.decodeIfPresent([MediaLink].self, forKey: .media) ?? []
+        fromRefdesk = try container.decodeIfPresent(Bool.self, forKey: .fromRefdesk) ?? false
     }
 }
 

@@ -6,6 +6,8 @@ public struct OfflineMessage: Hashable, Sendable, Codable, Identifiable {
     public var queue: QueueName
     public var patron: PatronID
     public var text: String
+    /// Media the patron sent with it.
+    public var media: [MediaLink]
     /// The bridge's stable message id (e.g. Twilio's MessageSid), kept for de-duplication and audit.
     public var messageID: String
     /// When the patron sent it, as far as the gateway knows; its age is measured from here.
@@ -20,7 +22,8 @@ public struct OfflineMessage: Hashable, Sendable, Codable, Identifiable {
         text: String,
         messageID: String,
         sentAt: Timestamp,
-        receivedAt: Timestamp
+        receivedAt: Timestamp,
+        media: [MediaLink] = []
     ) {
         self.id = id
         self.queue = queue
@@ -29,5 +32,23 @@ public struct OfflineMessage: Hashable, Sendable, Codable, Identifiable {
         self.messageID = messageID
         self.sentAt = sentAt
         self.receivedAt = receivedAt
+        self.media = media
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, queue, patron, text, media, messageID, sentAt, receivedAt
+    }
+
+    /// Reads messages saved before media were kept too.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(UInt64.self, forKey: .id)
+        queue = try container.decode(QueueName.self, forKey: .queue)
+        patron = try container.decode(PatronID.self, forKey: .patron)
+        text = try container.decode(String.self, forKey: .text)
+        media = try container.decodeIfPresent([MediaLink].self, forKey: .media) ?? []
+        messageID = try container.decode(String.self, forKey: .messageID)
+        sentAt = try container.decode(Timestamp.self, forKey: .sentAt)
+        receivedAt = try container.decode(Timestamp.self, forKey: .receivedAt)
     }
 }

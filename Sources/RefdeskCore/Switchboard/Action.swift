@@ -6,11 +6,11 @@ public enum Action: Hashable, Sendable {
     /// Sign a gateway on or off, following its queue.
     case setGatewayOnline(GatewayID, online: Bool)
     /// Offer a new conversation to an operator at `jid`, showing what the patron has written that this JID has not
-    /// been given before (for a chat transferred from another queue: first the conversation so far). `messages` is
-    /// empty when an offer is made again to a JID that already has every line: nothing is sent then.
-    case offerToOperator(OperatorName, jid: FullJID, conversation: ConversationID, patron: PatronID, messages: [String])
-    /// Relay a patron's message to an operator, in the patron's window.
-    case sendToOperator(jid: FullJID, conversation: ConversationID, patron: PatronID, text: String)
+    /// been given before (for a chat transferred from another queue: first the conversation so far, as refdesk's
+    /// words). `lines` is empty when an offer is made again to a JID that already has every line: nothing is sent then.
+    case offerToOperator(OperatorName, jid: FullJID, conversation: ConversationID, patron: PatronID, lines: [WindowLine])
+    /// Relay a patron's message (with any media) to an operator, in the patron's window.
+    case sendToOperator(jid: FullJID, conversation: ConversationID, patron: PatronID, line: WindowLine)
     /// Send text to a patron through their gateway; `conversation` is `nil` for the offline reply. `author` is the
     /// operator who wrote it (`nil` for refdesk's own notices), who is told if it does not reach the patron.
     case sendToPatron(PatronID, conversation: ConversationID?, text: String, author: OperatorName?)

@@ -5,10 +5,13 @@ public enum Event: Hashable, Sendable {
     case presence(jid: BareJID, resource: String, show: Show?, at: Timestamp)
     /// A patron wrote to a gateway.
     case patronMessage(PatronMessage)
-    /// An operator wrote in a conversation. A body starting with `/` is an operator command
-    /// (`//` escapes a message that really starts with a slash): `/transfer NAME`, `/close`,
-    /// `/canned [NAME]`, `/who [QUEUE]`, `/logout MINUTES|off`, `/help`.
+    /// An operator wrote in a conversation. A body starting with `!` or `/` is an operator command (see
+    /// ``OperatorLine``; `!!` and `//` escape a message that really starts with one): `!transfer NAME`, `!close`,
+    /// `!canned [NAME]`, `!who [QUEUE]`, `!logout MINUTES|off`, `!help`.
     case operatorMessage(from: FullJID, conversation: ConversationID, body: String, at: Timestamp)
+    /// An operator gave a command through their client's command menu (XEP-0050 ad-hoc commands): in a patron's
+    /// conversation, or (`conversation == nil`) to a queue's contact. Answered like the typed command.
+    case operatorCommand(from: FullJID, conversation: ConversationID?, command: OperatorCommand, at: Timestamp)
     /// The conversation ends (closed by its operator, an admin, or a timeout in the daemon).
     case closeConversation(ConversationID, at: Timestamp)
     /// An admin changed the configuration. Use ``Switchboard/check(_:)`` before persisting it.
@@ -24,7 +27,7 @@ public enum Event: Hashable, Sendable {
     /// When the event happened.
     public var time: Timestamp {
         switch self {
-        case .presence(_, _, _, let at), .operatorMessage(_, _, _, let at), .closeConversation(_, let at),
+        case .presence(_, _, _, let at), .operatorMessage(_, _, _, let at), .operatorCommand(_, _, _, let at), .closeConversation(_, let at),
             .configure(_, let at), .tick(let at):
             at
         case .patronMessage(let message):
@@ -40,7 +43,10 @@ public struct PatronMessage: Hashable, Sendable {
     public var gatewayID: GatewayID
     /// The sender's address as the network gave it; normalised by the switchboard.
     public var sender: String
+    /// The text the patron wrote (empty when they sent only media).
     public var body: String
+    /// Media sent with it (an MMS picture), by link.
+    public var media: [MediaLink]
     /// The bridge's stable id (Twilio's MessageSid or a generated one). De-duplication by id
     /// happens before the switchboard, where the message is made durable.
     public var messageID: String
@@ -48,10 +54,14 @@ public struct PatronMessage: Hashable, Sendable {
     public var sentAt: Timestamp?
     public var receivedAt: Timestamp
 
-    public init(gatewayID: GatewayID, sender: String, body: String, messageID: String, sentAt: Timestamp? = nil, receivedAt: Timestamp) {
+    public init(
+        gatewayID: GatewayID, sender: String, body: String, media: [MediaLink] = [], messageID: String, sentAt: Timestamp? = nil,
+        receivedAt: Timestamp
+    ) {
         self.gatewayID = gatewayID
         self.sender = sender
         self.body = body
+        self.media = media
         self.messageID = messageID
         self.sentAt = sentAt
         self.receivedAt = receivedAt

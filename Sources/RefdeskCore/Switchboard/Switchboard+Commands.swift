@@ -1,31 +1,28 @@
-/// Operator commands, typed in a conversation's window and answered there.
+/// Operator commands, typed in a conversation's window (or chosen from a client's ad-hoc command menu) and answered
+/// there.
 extension Switchboard {
-    /// The short help every operator gets for `/help` and after an unknown command.
-    public static let commandHelp =
-        "Commands: /transfer NAME (an operator or a queue), /close, /canned [NAME], /who [QUEUE], "
-        + "/logout MINUTES or /logout off, /help. To send a message that starts with /, type it twice: //"
-
-    /// The longest auto-logout timer, in minutes: a working day and then some.
-    public static let maximumAutoLogoutMinutes = 24 * 60
+    /// The short help every operator gets for `!help` and after a command typed wrong.
+    public static let commandHelp = OperatorCommand.helpText
 
     /// Why a command cannot act on a conversation; the text is for the operator.
     struct Refusal: Error {
         var text: String
     }
 
-    mutating func handleCommand(_ body: String, from jid: FullJID, operator op: Operator, conversation id: ConversationID, at: Timestamp) -> [Action] {
-        let line = body.dropFirst()
-        let word = line.prefix { !$0.isWhitespace }
-        let argument = Self.trimmed(line.dropFirst(word.count))
-        let command = CommandContext(jid: jid, operator: op, conversation: id, patron: conversations[id]?.patron, at: at)
-        switch word.lowercased() {
-        case "", "help": return command.reply(Self.commandHelp)
-        case "transfer": return transfer(command, to: argument)
-        case "close": return close(command)
-        case "canned": return canned(command, named: argument)
-        case "who": return who(command, queue: argument)
-        case "logout": return logout(command, argument: argument)
-        default: return command.reply("Unknown command /\(word). " + Self.commandHelp)
+    /// Carries out a command from a staffing JID, given in the window of `conversation` (`nil`: given to a queue's
+    /// contact, outside any chat).
+    mutating func handleCommand(_ command: OperatorCommand, from jid: FullJID, conversation id: ConversationID?, at: Timestamp) -> [Action] {
+        guard let op = directory.operatorOwning(jid.bare) else {
+            return [.dropped(reason: "command \(command.typed) from \(jid): \(jid.bare) is not a staffing JID")]
+        }
+        let context = CommandContext(jid: jid, operator: op, conversation: id, patron: id.flatMap { conversations[$0]?.patron }, at: at)
+        switch command {
+        case .help: return context.reply(Self.commandHelp)
+        case .transfer(let target): return transfer(context, to: target)
+        case .close: return close(context)
+        case .canned(let name): return canned(context, named: name)
+        case .who(let queue): return who(context, queue: queue)
+        case .logout(let request): return logout(context, request)
         }
     }
 
@@ -34,7 +31,8 @@ extension Switchboard {
     struct CommandContext {
         var jid: FullJID
         var `operator`: Operator
-        var conversation: ConversationID
+        /// `nil` for a command given outside any chat (to a queue's contact).
+        var conversation: ConversationID?
         var patron: PatronID?
         var at: Timestamp
 
@@ -43,14 +41,26 @@ extension Switchboard {
         }
     }
 
-    // MARK: /transfer
+    // MARK: !transfer
+
+    /// Where an operator could hand a chat now, for a command menu to offer: operators who take new chats (other
+    /// than `name`), then online queues other than the chat's own, each with a label saying which it is.
+    public func transferTargets(for id: ConversationID, by name: OperatorName) -> [(name: String, label: String)] {
+        guard let conversation = conversations[id] else { return [] }
+        let operators = directory.operators.values.sorted { $0.name < $1.name }.compactMap { op -> (name: String, label: String)? in
+            guard op.name != name, let jid = newChatResource(of: op), let show = presence.show(of: jid) else { return nil }
+            return (op.name.rawValue, "\(op.name) (\(show.rawValue))")
+        }
+        let queues = directory.queues.keys.sorted().filter { $0 != conversation.queue && debouncer.isReportedOnline($0) }
+            .map { (name: $0.rawValue, label: "queue \($0)") }
+        return operators + queues
+    }
 
     /// Hands the chat to an operator (who must be routable and becomes its owner) or to a
     /// queue (which must be online; the chat waits there as new and is offered by the
     /// queue's policy). Either way the receiver sees the conversation so far; the patron is
     /// not told.
     mutating func transfer(_ command: CommandContext, to target: String) -> [Action] {
-        guard !target.isEmpty else { return command.reply("Usage: /transfer NAME, where NAME is an operator or a queue.") }
         let conversation: Conversation
         do {
             conversation = try ownConversation(command, allowNew: false)
@@ -91,7 +101,7 @@ extension Switchboard {
         moved.operator = nil
         moved.offers = []
         // Offers show the pending messages, so the conversation so far leads them.
-        moved.replacePending(with: [PendingMessage(text: handOver(conversation, from: command.operator.name), receivedAt: command.at)])
+        moved.replacePending(with: [PendingMessage(text: handOver(conversation, from: command.operator.name), receivedAt: command.at, fromRefdesk: true)])
         save(moved)
         // `reconcileOffers` offers it by the new queue's policy once this event is handled.
         return command.reply("Chat \(id) transferred to queue \(queue.name).")
@@ -132,7 +142,7 @@ extension Switchboard {
         }
     }
 
-    // MARK: /close
+    // MARK: !close
 
     /// Ends the chat as completed; the patron's next message starts a new one. The owner of
     /// an ongoing chat may close it, and so may anyone who could take a new one (which
@@ -156,35 +166,37 @@ extension Switchboard {
             + others.map { .notifyOperator(jid: $0.jid, conversation: conversation.id, patron: conversation.patron, text: "\(name) closed this chat") }
     }
 
-    // MARK: /canned
+    // MARK: !canned
 
     /// Sends a configured reply as if the operator had typed it (so it takes a new chat like
     /// any first reply); without a name, lists the names.
-    mutating func canned(_ command: CommandContext, named name: String) -> [Action] {
+    mutating func canned(_ command: CommandContext, named name: String?) -> [Action] {
         let names = directory.cannedReplies.keys.sorted()
         let listing = names.isEmpty ? "No canned replies are configured." : "Canned replies: \(names.joined(separator: ", "))."
-        guard !name.isEmpty else { return command.reply(listing) }
+        guard let name else { return command.reply(listing) }
         guard let reply = directory.cannedReply(named: name) else {
             return command.reply("There is no canned reply named \(name). " + listing)
         }
-        let actions = deliver(reply.text, from: command.jid, command.operator, conversation: command.conversation, at: command.at)
+        guard let id = command.conversation else { return command.reply("A canned reply goes to a patron: give this command in their window.") }
+        let actions = deliver(reply.text, from: command.jid, command.operator, conversation: id, at: command.at)
         let sent = actions.contains { if case .sendToPatron = $0 { true } else { false } }
         return sent ? actions + command.reply("Sent \(reply.name): \(reply.text)") : actions
     }
 
-    // MARK: /who
+    // MARK: !who
 
     /// Lists the queue's routable operators with their show, and when a closed queue opens.
-    func who(_ command: CommandContext, queue name: String) -> [Action] {
+    func who(_ command: CommandContext, queue name: String?) -> [Action] {
         let queue: QueueName
-        if name.isEmpty {
-            guard let conversation = conversations[command.conversation] else {
-                return command.reply("Chat \(command.conversation) is not open; name a queue: /who QUEUE")
-            }
-            queue = conversation.queue
-        } else {
+        if let name {
             guard let named = queueNamed(name) else { return command.reply("There is no queue named \(name).") }
             queue = named.name
+        } else {
+            guard let conversation = command.conversation.flatMap({ conversations[$0] }) else {
+                let chat = command.conversation.map { "Chat \($0) is not open; " } ?? ""
+                return command.reply(chat + "name a queue: !who QUEUE")
+            }
+            queue = conversation.queue
         }
         let available = directory.operators(assignedTo: queue).compactMap { op -> String? in
             guard let jid = newChatResource(of: op), let show = presence.show(of: jid) else { return nil }
@@ -195,30 +207,27 @@ extension Switchboard {
         return command.reply(text)
     }
 
-    // MARK: /logout
+    // MARK: !logout
 
     /// Starts (or restarts) the operator's auto-logout timer, or turns it off. At expiry,
     /// decided on a tick, they stop being routable until their presence changes.
-    mutating func logout(_ command: CommandContext, argument: String) -> [Action] {
+    mutating func logout(_ command: CommandContext, _ request: OperatorCommand.AutoLogoutRequest) -> [Action] {
         let name = command.operator.name
-        let usage = "Usage: /logout MINUTES (1 to \(Self.maximumAutoLogoutMinutes)) or /logout off."
-        if argument.lowercased() == "off" {
+        switch request {
+        case .off:
             let wasLoggedOut = loggedOut[name] != nil
             autoLogoutAt[name] = nil
             loggedOut[name] = nil
             return command.reply(wasLoggedOut ? "Auto-logout is off; you receive new chats again." : "Auto-logout is off.")
-        }
-        guard !argument.isEmpty else {
+        case .status:
             let status = autoLogoutAt[name].map { "Auto-logout is set for \(clockTime($0))." } ?? "Auto-logout is off."
-            return command.reply("\(status) \(usage)")
+            return command.reply("\(status) \(CommandMistake.logoutUsage)")
+        case .minutes(let minutes):
+            let expiry = command.at + .seconds(minutes * 60)
+            autoLogoutAt[name] = expiry
+            loggedOut[name] = nil
+            return command.reply("Auto-logout in \(minutes) min, at \(clockTime(expiry)): then you receive no new chats until your presence changes.")
         }
-        guard let minutes = Int(argument), (1...Self.maximumAutoLogoutMinutes).contains(minutes) else {
-            return command.reply("\"\(argument)\" is not a number of minutes from 1 to \(Self.maximumAutoLogoutMinutes). \(usage)")
-        }
-        let expiry = command.at + .seconds(minutes * 60)
-        autoLogoutAt[name] = expiry
-        loggedOut[name] = nil
-        return command.reply("Auto-logout in \(minutes) min, at \(clockTime(expiry)): then you receive no new chats until your presence changes.")
     }
 
     // MARK: Helpers
@@ -226,7 +235,7 @@ extension Switchboard {
     /// The conversation the command acts on, if the operator may act on it: the owner of an
     /// ongoing chat, or (with `allowNew`) someone who may take a new one.
     func ownConversation(_ command: CommandContext, allowNew: Bool) throws(Refusal) -> Conversation {
-        let id = command.conversation
+        guard let id = command.conversation else { throw Refusal(text: "This command acts on a chat: give it in the patron's window.") }
         guard let conversation = conversations[id] else { throw Refusal(text: "Chat \(id) is not open.") }
         switch conversation.state {
         case .ongoing:
@@ -254,9 +263,5 @@ extension Switchboard {
         if let exact = directory.queues[QueueName(name)] { return exact }
         let lowered = name.lowercased()
         return directory.queues.values.sorted { $0.name < $1.name }.first { $0.name.rawValue.lowercased() == lowered }
-    }
-
-    static func trimmed(_ text: Substring) -> String {
-        String(text.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 }

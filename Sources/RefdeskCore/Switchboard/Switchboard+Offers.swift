@@ -86,10 +86,10 @@ extension Switchboard {
     /// Offers the conversation to `name` at `jid`, giving that JID the pending lines it has not had yet: a librarian
     /// offered a chat again (back from away, after a restart, on a freed least-busy slot) reads each line once.
     private func offer(_ conversation: inout Conversation, to name: OperatorName, at jid: FullJID) -> Action {
-        let unseen = conversation.linesNotGiven(to: jid.bare).map(\.text)
+        let unseen = conversation.linesNotGiven(to: jid.bare).map(\.line)
         conversation.offers.append(Offer(operator: name, jid: jid))
         conversation.gaveEveryLine(to: jid.bare)
-        return .offerToOperator(name, jid: jid, conversation: conversation.id, patron: conversation.patron, messages: unseen)
+        return .offerToOperator(name, jid: jid, conversation: conversation.id, patron: conversation.patron, lines: unseen)
     }
 
     /// Open chats an operator carries: the ones they own and the least-busy offers waiting

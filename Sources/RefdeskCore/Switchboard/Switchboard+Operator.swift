@@ -3,9 +3,12 @@ extension Switchboard {
         guard let op = directory.operatorOwning(jid.bare) else {
             return [.dropped(reason: "message from \(jid) for conversation \(id): \(jid.bare) is not a staffing JID")]
         }
-        if body.hasPrefix("//") { return deliver(String(body.dropFirst()), from: jid, op, conversation: id, at: at) }
-        if body.hasPrefix("/") { return handleCommand(body, from: jid, operator: op, conversation: id, at: at) }
-        return deliver(body, from: jid, op, conversation: id, at: at)
+        switch OperatorLine(parsing: body) {
+        case .text(let text): return deliver(text, from: jid, op, conversation: id, at: at)
+        case .command(let command): return handleCommand(command, from: jid, conversation: id, at: at)
+        case .mistake(let mistake):
+            return [.notifyOperator(jid: jid, conversation: id, patron: conversations[id]?.patron, text: mistake.description)]
+        }
     }
 
     /// An operator's text for the patron: the first reply takes a new chat, later ones are
@@ -50,7 +53,7 @@ extension Switchboard {
     mutating func take(_ conversation: Conversation, by name: OperatorName, at jid: FullJID, text: String, at: Timestamp) -> [Action] {
         var taken = conversation
         let unseen = taken.linesNotGiven(to: jid.bare).map {
-            Action.sendToOperator(jid: jid, conversation: taken.id, patron: taken.patron, text: $0.text)
+            Action.sendToOperator(jid: jid, conversation: taken.id, patron: taken.patron, line: $0.line)
         }
         let others = taken.offers.filter { $0.operator != name }
         taken.operator = name

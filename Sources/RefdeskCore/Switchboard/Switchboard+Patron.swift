@@ -45,8 +45,9 @@ extension Switchboard {
         // nobody answers can collect thousands of lines, and copying them for each new one would cost O(lines).
         open = nil
         conversations[conversation.id] = nil
-        actions += transcript(conversation, .patron, message.body, at: at)
-        actions += relay(message.body, receivedAt: at, in: &conversation)
+        let line = PendingMessage(text: message.body, receivedAt: at, media: message.media)
+        actions += transcript(conversation, .patron, line.line.textWithLinks, at: at)
+        actions += relay(line, in: &conversation)
         save(conversation)
         return actions
     }
@@ -66,16 +67,16 @@ extension Switchboard {
 
     /// Passes a patron's text on: to the owner of an ongoing chat, or, while the chat is new,
     /// to everyone it is offered to (and onto its pending list for later offers).
-    func relay(_ text: String, receivedAt: Timestamp, in conversation: inout Conversation) -> [Action] {
+    func relay(_ message: PendingMessage, in conversation: inout Conversation) -> [Action] {
         if conversation.state == .ongoing, let jid = ownerResource(of: conversation) {
-            return [.sendToOperator(jid: jid, conversation: conversation.id, patron: conversation.patron, text: text)]
+            return [.sendToOperator(jid: jid, conversation: conversation.id, patron: conversation.patron, line: message.line)]
         }
-        conversation.pending.append(PendingMessage(text: text, receivedAt: receivedAt))
+        conversation.pending.append(message)
         var actions: [Action] = []
         for offer in conversation.offers {
             // Offers give a JID every line it has not had, so this is the only one missing.
             for line in conversation.linesNotGiven(to: offer.jid.bare) {
-                actions.append(.sendToOperator(jid: offer.jid, conversation: conversation.id, patron: conversation.patron, text: line.text))
+                actions.append(.sendToOperator(jid: offer.jid, conversation: conversation.id, patron: conversation.patron, line: line.line))
             }
             conversation.gaveEveryLine(to: offer.jid.bare)
         }
@@ -91,7 +92,8 @@ extension Switchboard {
             text: message.body,
             messageID: message.messageID,
             sentAt: message.sentAt ?? message.receivedAt,
-            receivedAt: message.receivedAt
+            receivedAt: message.receivedAt,
+            media: message.media
         )
         nextOfflineMessageID += 1
         inbox.append(entry)

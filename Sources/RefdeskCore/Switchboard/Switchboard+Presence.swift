@@ -42,8 +42,9 @@ extension Switchboard {
             actions += ended
             var conversation = open ?? makeConversation(patron: entry.patron, queue: queue, at: time)
             actions.append(.deliverOffline(id: entry.id, conversation: conversation.id))
-            actions += transcript(conversation, .patron, entry.text, at: entry.receivedAt)
-            actions += relay(MessageAge.mark(entry.text, sentAt: entry.sentAt, now: time), receivedAt: entry.receivedAt, in: &conversation)
+            actions += transcript(conversation, .patron, WindowLine(text: entry.text, media: entry.media).textWithLinks, at: entry.receivedAt)
+            let marked = MessageAge.mark(entry.text, sentAt: entry.sentAt, now: time)
+            actions += relay(PendingMessage(text: marked, receivedAt: entry.receivedAt, media: entry.media), in: &conversation)
             save(conversation)
         }
         return actions
@@ -53,7 +54,7 @@ extension Switchboard {
 extension Switchboard {
     /// Notice an operator's timer got when it expired.
     static let autoLogoutNotice =
-        "Auto-logout: you are no longer receiving new chats; send any presence change (or /logout off) to come back"
+        "Auto-logout: you are no longer receiving new chats; send any presence change (or !logout off) to come back"
 
     /// Expires the timers due at `time`: their operators stop being routable (their current
     /// chats still reach them) and are told where they are now.

@@ -18,8 +18,9 @@
 ///   age, when the queue next comes online.
 /// - The ``LoopGuard`` drops messages from gateway accounts and staffing JIDs, and a
 ///   ping-pong conversation is cut off.
-/// - Operators type commands in a conversation (`/transfer`, `/close`, `/canned`, `/who`,
-///   `/logout`, `/help`); each is answered with ``Action/notifyOperator(jid:conversation:text:)``.
+/// - Operators type commands in a conversation (`!transfer`, `!close`, `!canned`, `!who`,
+///   `!logout`, `!help`; see ``OperatorCommand``) or pick them from their client's command menu; each is answered
+///   with ``Action/notifyOperator(jid:conversation:patron:text:)``.
 public struct Switchboard: Sendable {
     var directory: Directory
     var presence = PresenceBook()
@@ -164,6 +165,8 @@ public struct Switchboard: Sendable {
             actions = handlePatronMessage(message)
         case .operatorMessage(let from, let conversation, let body, let at):
             actions = handleOperatorMessage(from: from, conversation: conversation, body: body, at: at)
+        case .operatorCommand(let from, let conversation, let command, let at):
+            actions = handleCommand(command, from: from, conversation: conversation, at: at)
         case .closeConversation(let id, let at):
             if let conversation = conversations[id] {
                 actions = end(conversation, at: at)

@@ -16,9 +16,10 @@ public enum MessageAge {
         return "\(restMinutes) min"
     }
 
-    /// The text an operator sees: `(sent 2 h 5 min ago) original text`.
+    /// The text an operator sees: `(sent 2 h 5 min ago) original text` (only the mark for a picture sent alone).
     public static func mark(_ text: String, sentAt: Timestamp, now: Timestamp) -> String {
         let age = describe(now - sentAt)
-        return age == "just now" ? "(sent just now) \(text)" : "(sent \(age) ago) \(text)"
+        let mark = age == "just now" ? "(sent just now)" : "(sent \(age) ago)"
+        return text.isEmpty ? mark : "\(mark) \(text)"
     }
 }

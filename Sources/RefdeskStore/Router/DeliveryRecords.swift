@@ -9,11 +9,14 @@ public struct OfflineEntry: Sendable, Equatable {
     /// When the patron sent it, if the network says.
     public var sentAt: Int64?
     public var receivedAt: Int64
+    /// Media sent with it, as JSON (the router's encoding); empty when none.
+    public var media: String
 
     public init(
         id: Int64, queueName: String, gatewayID: Int64, patron: String, body: String, messageID: String?,
-        sentAt: Int64?, receivedAt: Int64
+        sentAt: Int64?, receivedAt: Int64, media: String = ""
     ) {
+        self.media = media
         self.id = id
         self.queueName = queueName
         self.gatewayID = gatewayID

@@ -12,7 +12,21 @@ public enum RouterSchema {
         Migration(version: 2, name: "pending messages of open conversations as rows", sql: version2),
         Migration(version: 3, name: "lines to librarians kept until delivered; replies kept until reported", sql: version3),
         Migration(version: 4, name: "queue, user and gateway ids are never reused", sql: version4, rebuildsTables: true),
+        Migration(version: 5, name: "lines to librarians carry media links and say when refdesk speaks", sql: version5),
     ]
+
+    /// A patron's MMS picture travels with their message (the offline inbox, a waiting chat's pending lines) and
+    /// reaches the librarian as an out-of-band link (XEP-0066) their client shows in place; refdesk's own lines (a
+    /// hand-over waiting in a queue, answers and notices) are marked so no one takes them for the patron's words, and
+    /// lines from a patron name them (XEP-0172: "SMS +1 555-123-4567") where clients show raw addresses. `media` holds the router's JSON list of links, empty when there are none.
+    static let version5 = """
+        ALTER TABLE librarian_outbox ADD COLUMN from_refdesk INTEGER NOT NULL DEFAULT 0 CHECK (from_refdesk IN (0, 1));
+        ALTER TABLE librarian_outbox ADD COLUMN media_url TEXT;
+        ALTER TABLE librarian_outbox ADD COLUMN nick TEXT;
+        ALTER TABLE switchboard_pending ADD COLUMN media TEXT NOT NULL DEFAULT '';
+        ALTER TABLE switchboard_pending ADD COLUMN from_refdesk INTEGER NOT NULL DEFAULT 0 CHECK (from_refdesk IN (0, 1));
+        ALTER TABLE offline_inbox ADD COLUMN media TEXT NOT NULL DEFAULT '';
+        """
 
     /// Lines to librarians are made durable in the same commit as the decision that sends them, and kept until
     /// their librarian has them: until a delivery receipt comes for clients that answer receipts (listed in

@@ -8,13 +8,26 @@ public struct LibrarianLineRecord: Hashable, Sendable {
     public var recipient: String
     /// The full JID it was addressed to (the resource it was offered at).
     public var to: String
-    /// The JID it comes from: the patron's address on the component, or the component's domain.
+    /// The JID it comes from: the patron's address on the component, a queue's, or the component's domain.
     public var from: String
     public var body: String
     /// Milliseconds since the epoch.
     public var createdAt: Int64
+    /// Refdesk's own words (an answer or a notice), marked so they are never taken for the patron's.
+    public var fromRefdesk: Bool
+    /// A picture or other media the patron sent, offered to the client as an out-of-band link (XEP-0066) to show in
+    /// place; the body is then the link itself.
+    public var mediaURL: String?
+    /// The patron's nickname (XEP-0172), sent with lines from their address: "SMS +1 555-123-4567".
+    public var nick: String?
 
-    public init(seq: Int64, id: String, recipient: String, to: String, from: String, body: String, createdAt: Int64) {
+    public init(
+        seq: Int64, id: String, recipient: String, to: String, from: String, body: String, createdAt: Int64, fromRefdesk: Bool = false,
+        mediaURL: String? = nil, nick: String? = nil
+    ) {
+        self.nick = nick
+        self.fromRefdesk = fromRefdesk
+        self.mediaURL = mediaURL
         self.seq = seq
         self.id = id
         self.recipient = recipient
@@ -50,8 +63,11 @@ public struct LibrarianReplyRecord: Hashable, Sendable {
 extension SQLiteConnection {
     public func insertLibrarianLine(_ line: LibrarianLineRecord) throws {
         try run(
-            "INSERT INTO librarian_outbox (seq, id, recipient, to_jid, from_jid, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            line.seq, line.id, line.recipient, line.to, line.from, line.body, line.createdAt
+            """
+            INSERT INTO librarian_outbox (seq, id, recipient, to_jid, from_jid, body, created_at, from_refdesk, media_url, nick)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            line.seq, line.id, line.recipient, line.to, line.from, line.body, line.createdAt, line.fromRefdesk ? 1 : 0, line.mediaURL, line.nick
         )
     }
 
@@ -62,10 +78,13 @@ extension SQLiteConnection {
 
     /// Every line not yet known to have arrived, in sending order.
     public func librarianLines() throws -> [LibrarianLineRecord] {
-        try query("SELECT seq, id, recipient, to_jid, from_jid, body, created_at FROM librarian_outbox ORDER BY seq") { row in
+        try query(
+            "SELECT seq, id, recipient, to_jid, from_jid, body, created_at, from_refdesk, media_url, nick FROM librarian_outbox ORDER BY seq"
+        ) { row in
             LibrarianLineRecord(
                 seq: try row.int64(0), id: try row.string(1), recipient: try row.string(2), to: try row.string(3),
-                from: try row.string(4), body: try row.string(5), createdAt: try row.int64(6)
+                from: try row.string(4), body: try row.string(5), createdAt: try row.int64(6), fromRefdesk: try row.int64(7) != 0,
+                mediaURL: row.optionalString(8), nick: row.optionalString(9)
             )
         }
     }

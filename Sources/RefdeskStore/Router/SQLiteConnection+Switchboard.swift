@@ -5,11 +5,17 @@ public struct PendingRow: Hashable, Sendable {
     public var body: String
     /// Milliseconds since the epoch.
     public var receivedAt: Int64
+    /// Media sent with it, as JSON (the router's encoding); empty when none.
+    public var media: String
+    /// Refdesk's own words (a hand-over), not the patron's.
+    public var fromRefdesk: Bool
 
-    public init(position: Int64, body: String, receivedAt: Int64) {
+    public init(position: Int64, body: String, receivedAt: Int64, media: String = "", fromRefdesk: Bool = false) {
         self.position = position
         self.body = body
         self.receivedAt = receivedAt
+        self.media = media
+        self.fromRefdesk = fromRefdesk
     }
 }
 
@@ -41,10 +47,11 @@ extension SQLiteConnection {
     public func saveSwitchboardPending(_ message: PendingRow, conversation: Int64) throws {
         try run(
             """
-            INSERT INTO switchboard_pending (conversation, position, body, received_at) VALUES (?, ?, ?, ?)
-            ON CONFLICT(conversation, position) DO UPDATE SET body = excluded.body, received_at = excluded.received_at
+            INSERT INTO switchboard_pending (conversation, position, body, received_at, media, from_refdesk) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(conversation, position) DO UPDATE SET
+                body = excluded.body, received_at = excluded.received_at, media = excluded.media, from_refdesk = excluded.from_refdesk
             """,
-            conversation, message.position, message.body, message.receivedAt
+            conversation, message.position, message.body, message.receivedAt, message.media, message.fromRefdesk ? 1 : 0
         )
     }
 
@@ -56,8 +63,16 @@ extension SQLiteConnection {
     /// Every open conversation's pending messages, by conversation, in position order.
     public func switchboardPending() throws -> [Int64: [PendingRow]] {
         var byConversation: [Int64: [PendingRow]] = [:]
-        let rows = try query("SELECT conversation, position, body, received_at FROM switchboard_pending ORDER BY conversation, position") { row in
-            (try row.int64(0), PendingRow(position: try row.int64(1), body: try row.string(2), receivedAt: try row.int64(3)))
+        let rows = try query(
+            "SELECT conversation, position, body, received_at, media, from_refdesk FROM switchboard_pending ORDER BY conversation, position"
+        ) { row in
+            (
+                try row.int64(0),
+                PendingRow(
+                    position: try row.int64(1), body: try row.string(2), receivedAt: try row.int64(3), media: try row.string(4),
+                    fromRefdesk: try row.int64(5) != 0
+                )
+            )
         }
         for (conversation, row) in rows { byConversation[conversation, default: []].append(row) }
         return byConversation
@@ -83,18 +98,22 @@ extension SQLiteConnection {
 
     /// Keeps a message for an offline queue under the id the switchboard gave it.
     public func insertOffline(
-        id: Int64, queue: String, gatewayID: Int64, patron: String, body: String, messageID: String?, sentAt: Int64?, receivedAt: Int64
+        id: Int64, queue: String, gatewayID: Int64, patron: String, body: String, messageID: String?, sentAt: Int64?, receivedAt: Int64,
+        media: String = ""
     ) throws {
         try run(
-            "INSERT INTO offline_inbox (id, queue, gateway_id, patron, body, message_id, sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            id, queue, gatewayID, patron, body, messageID, sentAt, receivedAt
+            """
+            INSERT INTO offline_inbox (id, queue, gateway_id, patron, body, message_id, sent_at, received_at, media)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            id, queue, gatewayID, patron, body, messageID, sentAt, receivedAt, media
         )
     }
 
     /// Every queue's waiting messages, oldest first.
     public func allOfflineEntries() throws -> [OfflineEntry] {
         try query(
-            "SELECT id, queue, gateway_id, patron, body, message_id, sent_at, received_at FROM offline_inbox ORDER BY id"
+            "SELECT id, queue, gateway_id, patron, body, message_id, sent_at, received_at, media FROM offline_inbox ORDER BY id"
         ) { row in
             OfflineEntry(
                 id: try row.int64(0),
@@ -104,7 +123,8 @@ extension SQLiteConnection {
                 body: try row.string(4),
                 messageID: row.optionalString(5),
                 sentAt: row.optionalInt64(6),
-                receivedAt: try row.int64(7)
+                receivedAt: try row.int64(7),
+                media: try row.string(8)
             )
         }
     }

@@ -5,7 +5,8 @@
 // events leave as JSON lines on stdout. Logs go to stderr.
 //
 // Commands:
-//   {"op":"receive","id":"m1","gateway":1,"from":"+15551230000","body":"hi","sent_at":0,"offline":false}
+//   {"op":"receive","id":"m1","gateway":1,"from":"+15551230000","body":"hi","sent_at":0,"offline":false,
+//    "media":[{"url":"https://…","type":"image/jpeg"}]}
 //       a patron's message arrives: spooled durably, then {"event":"spooled","id":"m1","duplicate":false}
 //   {"op":"state","gateway":1,"state":"online","reason":""}     report a gateway's state to the router
 //   {"op":"chat_state","gateway":1,"peer":"+1555…","state":"composing"}   a patron's typing state (XEP-0085 names)
@@ -183,7 +184,8 @@ struct CommandReader: Service {
                 from: from,
                 body: body,
                 sentAt: Int64(object["sent_at"] as? Int ?? 0),
-                storedOffline: object["offline"] as? Bool ?? false
+                storedOffline: object["offline"] as? Bool ?? false,
+                media: (object["media"] as? [[String: Any]] ?? []).map { Media(url: $0["url"] as? String ?? "", contentType: $0["type"] as? String ?? "") }
             )
             let fresh = try await bridge.spool.enqueue(.messageReceived(message))
             bridge.events.emit(["event": "spooled", "id": id, "duplicate": !fresh])

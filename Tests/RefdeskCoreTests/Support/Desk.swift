@@ -113,8 +113,8 @@ struct OfferSeen: Hashable {
 extension Array where Element == Action {
     var offers: [OfferSeen] {
         compactMap {
-            if case .offerToOperator(let name, let jid, let conversation, _, let messages) = $0 {
-                return OfferSeen(operator: name, jid: jid, conversation: conversation, messages: messages)
+            if case .offerToOperator(let name, let jid, let conversation, _, let lines) = $0 {
+                return OfferSeen(operator: name, jid: jid, conversation: conversation, messages: lines.map(\.text))
             }
             return nil
         }
@@ -125,7 +125,7 @@ extension Array where Element == Action {
     }
 
     var toOperators: [(jid: FullJID, text: String)] {
-        compactMap { if case .sendToOperator(let jid, _, _, let text) = $0 { (jid, text) } else { nil } }
+        compactMap { if case .sendToOperator(let jid, _, _, let line) = $0 { (jid, line.text) } else { nil } }
     }
 
     var toPatrons: [(patron: PatronID, text: String)] {

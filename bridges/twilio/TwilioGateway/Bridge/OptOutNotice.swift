@@ -1,4 +1,5 @@
-/// The line added to a patron's STOP or START text so the librarian understands what happened.
+/// The line added to a patron's STOP or START text so the librarian understands what happened, marked as refdesk's own words
+/// like every notice in a patron's window.
 ///
 /// The keyword itself still reaches the librarian (a patron who texts STOP in the middle of a
 /// conversation is saying something), followed by what it did to the gateway.
@@ -12,8 +13,8 @@ public enum OptOutNotice {
     /// The note for `kind`, nil for HELP (which changes nothing).
     public static func note(for kind: OptOutKind) -> String? {
         switch kind {
-        case .stop: "[The patron opted out of texts from this number. Replies will not be sent until they text START.]"
-        case .start: "[The patron opted back in to texts from this number. Replies can be sent again.]"
+        case .stop: "[refdesk] The patron opted out of texts from this number. Replies will not be sent until they text START."
+        case .start: "[refdesk] The patron opted back in to texts from this number. Replies can be sent again."
         case .help: nil
         }
     }
