@@ -413,6 +413,8 @@ class Bench:
         self.quick = quick
         self.rows = []  # (section, measure, value, target)
         self.notes = []
+        # The headline figures, each (measure, seconds or rate, target), for the closing "refdesk vs floor" table.
+        self.headline = {}
         self.workdir = Path(tempfile.mkdtemp(prefix="refdesk-bench-"))
         os.chmod(self.workdir, 0o755)
         self.cleanup = []
@@ -441,6 +443,7 @@ class Bench:
             sent = paced(rate, duration, lambda i: alice.fire(bob.jid, f"floor {rate} {i}"))
             values, got, _ = latencies(sent, bob.arrivals, lambda i: f"floor {rate} {i}", 10)
             self.floor_p99 = percentile(values, 0.99)
+            self.headline["floor p99"] = self.floor_p99
             self.row("floor (Prosody c2c)", f"latency p50 / p99 at {rate}/s ({got} msgs)",
                      f"{ms(percentile(values, 0.5))} / {ms(self.floor_p99)} ms")
         burst = 5000 if self.quick else 20000
@@ -560,6 +563,7 @@ class Bench:
             achieved = got / max(max((alice.arrivals[f"p2l {rate} {i}"] for i in by_message), default=0)
                                  - min(sent.values()), 1e-9)
             p99 = percentile(values, 0.99)
+            self.headline[f"p2l p99 {rate}"] = p99
             self.row("patron → librarian", f"SMS webhook → XMPP client, {rate}/s offered: p50/p99/p999",
                      f"{ms(percentile(values, .5))}/{ms(p99)}/{ms(percentile(values, .999))} ms",
                      "p99 ≤ floor p99 + 2 ms" if rate == 200 else "")
@@ -605,6 +609,7 @@ class Bench:
             self.row(section, "highest rate sustained", f"below {rates[0]}/s", "")
             return
         if self.quick:
+            self.headline[f"{section} held"] = (held[-1], f"{probe} s probe")
             self.row(section, f"highest rate sustained for {probe} s (quick: probes only)", f"{held[-1]}/s"
                      + (" (the highest probed)" if held[-1] == rates[-1] else ""))
             return
@@ -615,6 +620,7 @@ class Bench:
             self.row(section, f"{'highest rate sustained' if holds else 'tried'} for 60 s: {rate}/s",
                      f"{'holds' if holds else 'fails'}: {detail}")
             if holds:
+                self.headline[f"{section} held"] = (rate, "60 s")
                 return
         self.row(section, "highest rate sustained for 60 s", f"below {held[0]}/s")
 
@@ -635,6 +641,7 @@ class Bench:
             sent = paced(rate, seconds[rate], lambda i: alice.fire(patron_jid(prosody, group[i % len(group)]),
                                                                     f"l2p {rate} {i}"))
             values, got, achieved = latencies(sent, api.arrivals, lambda i: f"l2p {rate} {i}", 30)
+            self.headline[f"l2p {rate}"] = (percentile(values, .5), percentile(values, .99), achieved, got, len(sent))
             self.row("librarian → patron", f"XMPP reply → Messages API call, {rate}/s: p50/p99/p999",
                      f"{ms(percentile(values, .5))}/{ms(percentile(values, .99))}/{ms(percentile(values, .999))} ms")
             self.row("librarian → patron", f"  {rate}/s: delivered / achieved rate",
@@ -675,6 +682,7 @@ class Bench:
         patron.sign_off()
         self.row("AIM (OSCAR test srv)", f"patron IM → librarian, p50/p99 ({rounds})",
                  f"{ms(percentile(legs, .5))} / {ms(percentile(legs, .99))} ms")
+        self.headline["aim round trip p50"] = percentile(trips, .5)
         self.row("AIM (OSCAR test srv)", "round trip IM → librarian → reply IM (within the allowance), p50/p99",
                  f"{ms(percentile(trips, .5))} / {ms(percentile(trips, .99))} ms", "p50 < 20 ms")
 
@@ -789,6 +797,7 @@ class Bench:
                 twilio.kill()
                 proxy.stop()
                 api.stop()
+        self.headline["twilio rest"] = {kept: percentile(values, .5) for kept, (values, _) in results.items()}
         for kept, label in ((True, "kept (now)"), (False, "new for each reply (before)")):
             values, connections = results[kept]
             self.row("reply → Twilio, TLS, 40 ms RTT", f"connections {label}: p50 / p90, connections opened",
@@ -868,6 +877,7 @@ class Bench:
                 watcher = None
                 batch = f", {per * count / commits:,.0f} msgs/fsync" if commits else ""
                 label = f"{count} raw bridge(s)" if count == gateways else f"{count} raw bridge, {gateways} gateways"
+                self.headline.setdefault("router alone", []).append(rate)
                 self.row("router alone", f"durable msgs/s, {label}, {per * count:,} msgs", f"{rate:,.0f}/s{batch}",
                          "≥ 20,000/s")
             except Exception as error:  # one failed row must not hide the others
@@ -962,6 +972,46 @@ class Bench:
             print(f"| {section} | {measure.strip()} | {value} | {target} |")
         for text in self.notes:
             print(f"\nNote: {text}")
+        self.print_headline()
+
+    def print_headline(self):
+        """The headline figures in one table: each as measured, and against the floor (Prosody's own client-to-client
+        p99 at 200/s) where it is a latency."""
+        h, floor = self.headline, self.headline.get("floor p99")
+
+        def vs(value):
+            if value is None or floor is None or floor != floor:
+                return "—"
+            return f"×{value / floor:.1f} (floor {value * 1000 - floor * 1000:+.2f} ms)"
+        rows = [("floor: Prosody c2c p99 at 200/s", f"{ms(floor)} ms" if floor else "not measured", "—", "—")]
+        for rate, target in ((200, "≤ floor + 1 ms"), (1000, "≤ floor + 5 ms")):
+            value = h.get(f"p2l p99 {rate}")
+            rows.append((f"patron → librarian p99 at {rate}/s", f"{ms(value)} ms" if value else "not measured", vs(value),
+                         target))
+        held = h.get("patron → librarian held")
+        rows.append(("patron → librarian, highest rate held", f"{held[0]:,}/s ({held[1]})" if held else "not measured",
+                     "—", "≥ 3,000/s for 60 s"))
+        for rate, target in ((50, "p99 ≤ floor + 2 ms"), (200, "—"), (1000, "1,000/s held, p99 ≤ floor + 5 ms")):
+            value = h.get(f"l2p {rate}")
+            rows.append((f"librarian → patron p50 / p99 at {rate}/s",
+                         f"{ms(value[0])} / {ms(value[1])} ms, {value[2]:,.0f}/s achieved ({value[3]}/{value[4]})"
+                         if value else "not measured", vs(value[1] if value else None), target))
+        alone = h.get("router alone")
+        rows.append(("router alone, durable msgs/s, 1–64 bridges",
+                     f"{min(alone):,.0f}–{max(alone):,.0f}/s" if alone else "not measured", "—", "≥ 150,000/s"))
+        trip = h.get("aim round trip p50")
+        rows.append(("AIM round trip p50 (within the allowance)", f"{ms(trip)} ms" if trip else "not measured", vs(trip),
+                     "< 20 ms"))
+        rest = h.get("twilio rest")
+        rows.append(("reply → Twilio over TLS, 40 ms RTT, p50: kept / new connections",
+                     f"{rest[True]:.0f} / {rest[False]:.0f} ms" if rest else "not measured", "—", "—"))
+        print()
+        print("Headline: refdesk against the floor")
+        print()
+        print("| measure | refdesk | vs floor p99 | target |")
+        print("|---|---|---|---|")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
 
 
 def main():
