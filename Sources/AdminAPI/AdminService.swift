@@ -18,13 +18,18 @@ public struct AdminServiceSettings: Sendable {
 /// exercised directly by tests as well as by ``AdminServer``.
 public struct AdminService: Sendable {
     let backend: any AdminBackend
+    let statistics: any StatisticsBackend
     let settings: AdminServiceSettings
     let logger: Logger
     let now: @Sendable () -> Int64
     let auth: AuthState
 
-    public init(backend: any AdminBackend, settings: AdminServiceSettings, logger: Logger, now: @escaping @Sendable () -> Int64) {
+    public init(
+        backend: any AdminBackend, statistics: any StatisticsBackend, settings: AdminServiceSettings, logger: Logger,
+        now: @escaping @Sendable () -> Int64
+    ) {
         self.backend = backend
+        self.statistics = statistics
         self.settings = settings
         self.logger = logger
         self.now = now
@@ -244,7 +249,14 @@ public struct AdminService: Sendable {
                 filter.to = end + 86_400_000
             }
             filter.limit = try fields.integer("limit", in: 1...10_000) ?? 500
+            filter.text = try fields.optional("text").flatMap { $0.isEmpty ? nil : $0 }
             return .json(.array(try await backend.chats(filter).map(\.json)))
+        case .showChat(let id):
+            return .json(try await statistics.chatTranscript(id).json)
+        case .statistics:
+            return .json(try await statistics.statistics(try await statisticsRequest(fields)).json)
+        case .exportChats:
+            return try await exportResponse(fields: fields, caller: caller)
 
         case .presence, .presencePreflight:
             return AdminResponse(status: 500)

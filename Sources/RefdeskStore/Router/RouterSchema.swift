@@ -12,6 +12,7 @@ public enum RouterSchema {
         Migration(version: 2, name: "pending messages of open conversations as rows", sql: version2),
         Migration(version: 3, name: "lines to librarians kept until delivered; replies kept until reported", sql: version3),
         Migration(version: 4, name: "queue, user and gateway ids are never reused", sql: version4, rebuildsTables: true),
+        Migration(version: 5, name: "statistics of chats, kept up to date from the history", sql: version5),
     ]
 
     /// Lines to librarians are made durable in the same commit as the decision that sends them, and kept until

@@ -1,0 +1,275 @@
+/// The statistics a library reports (reference transactions for annual surveys and staffing), built from counts per
+/// local hour and the times of answered chats. Pure: the backend reads the rows, this shapes them, so the arithmetic
+/// (periods in the queue's wall-clock time, percentiles) is tested on its own.
+
+/// How many chats, as counted for one hour, queue, channel or librarian (or summed over several).
+public struct ChatCounts: Sendable, Equatable {
+    public var started = 0
+    public var answered = 0
+    public var waiting = 0
+    public var missedOffline = 0
+    public var missedUnanswered = 0
+    public var missedAbandoned = 0
+    public var arrivedOffline = 0
+    public var transferred = 0
+    public var messagesIn = 0
+    public var messagesOut = 0
+    public var optOuts = 0
+    public var deliveryFailures = 0
+
+    public init() {}
+
+    public var missed: Int { missedOffline + missedUnanswered + missedAbandoned }
+
+    public static func += (left: inout ChatCounts, right: ChatCounts) {
+        left.started += right.started
+        left.answered += right.answered
+        left.waiting += right.waiting
+        left.missedOffline += right.missedOffline
+        left.missedUnanswered += right.missedUnanswered
+        left.missedAbandoned += right.missedAbandoned
+        left.arrivedOffline += right.arrivedOffline
+        left.transferred += right.transferred
+        left.messagesIn += right.messagesIn
+        left.messagesOut += right.messagesOut
+        left.optOuts += right.optOuts
+        left.deliveryFailures += right.deliveryFailures
+    }
+}
+
+/// One answered chat's times.
+public struct AnsweredChatTimes: Sendable, Equatable {
+    public var localHour: Int64
+    public var group: String
+    public var arrivedOffline: Bool
+    public var waitMilliseconds: Int64?
+    public var durationMilliseconds: Int64?
+
+    public init(localHour: Int64, group: String, arrivedOffline: Bool, waitMilliseconds: Int64?, durationMilliseconds: Int64?) {
+        self.localHour = localHour
+        self.group = group
+        self.arrivedOffline = arrivedOffline
+        self.waitMilliseconds = waitMilliseconds
+        self.durationMilliseconds = durationMilliseconds
+    }
+}
+
+/// What a period of statistics spans, on the queue's wall clock.
+public enum StatisticsPeriod: String, Sendable, CaseIterable {
+    case hour, day, week, month
+    /// The whole range as one row.
+    case range
+}
+
+/// What to break the figures down by instead of periods.
+public enum StatisticsBreakdown: String, Sendable, CaseIterable {
+    case queue, channel, `operator`
+}
+
+/// A statistics request, checked: dates are local calendar days (in each queue's time zone), `to` inclusive.
+public struct StatisticsRequest: Sendable, Equatable {
+    public var queue: String?
+    /// `sms`, `aim` (or another bridge's protocol name).
+    public var channel: String?
+    public var operatorName: String?
+    /// Days since 1970-01-01.
+    public var fromDay: Int
+    public var toDay: Int
+    public var period: StatisticsPeriod = .day
+    public var breakdown: StatisticsBreakdown?
+
+    public init(queue: String? = nil, channel: String? = nil, operatorName: String? = nil, fromDay: Int, toDay: Int) {
+        self.queue = queue
+        self.channel = channel
+        self.operatorName = operatorName
+        self.fromDay = fromDay
+        self.toDay = toDay
+    }
+
+    /// Local hours covered, `to` exclusive.
+    public var hours: Range<Int64> { Int64(fromDay) * 24..<Int64(toDay + 1) * 24 }
+
+    /// The largest number of rows a report may have.
+    public static let maximumRows = 10_000
+}
+
+/// The figures of one row (or of the totals).
+public struct StatisticsFigures: Sendable, Equatable {
+    public var counts: ChatCounts
+    /// Seconds from the patron's first message to the first reply, for chats answered while the queue was online.
+    public var firstReplyP50: Double?
+    public var firstReplyP90: Double?
+    /// Seconds from the first reply to the end of the chat.
+    public var durationP50: Double?
+    public var durationP90: Double?
+
+    public init(counts: ChatCounts, waits: [Int64], durations: [Int64]) {
+        self.counts = counts
+        var waits = waits
+        var durations = durations
+        waits.sort()
+        durations.sort()
+        firstReplyP50 = Self.percentile(50, of: waits)
+        firstReplyP90 = Self.percentile(90, of: waits)
+        durationP50 = Self.percentile(50, of: durations)
+        durationP90 = Self.percentile(90, of: durations)
+    }
+
+    /// The nearest-rank percentile of sorted milliseconds, in seconds (to the millisecond): the smallest value that
+    /// at least `p` % of the values do not exceed.
+    public static func percentile(_ p: Int, of sorted: [Int64]) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let rank = max(1, (p * sorted.count + 99) / 100)
+        return Double(sorted[rank - 1]) / 1000
+    }
+
+    /// The figures in the order and with the names the API, the CSV summary and the console use.
+    public var fields: [(String, JSONValue)] {
+        func seconds(_ value: Double?) -> JSONValue { value.map(JSONValue.number) ?? .null }
+        return [
+            ("started", .integer(Int64(counts.started))), ("answered", .integer(Int64(counts.answered))),
+            ("missed", .integer(Int64(counts.missed))), ("missedOffline", .integer(Int64(counts.missedOffline))),
+            ("missedUnanswered", .integer(Int64(counts.missedUnanswered))), ("missedAbandoned", .integer(Int64(counts.missedAbandoned))),
+            ("waiting", .integer(Int64(counts.waiting))), ("arrivedOffline", .integer(Int64(counts.arrivedOffline))),
+            ("transferred", .integer(Int64(counts.transferred))), ("messagesIn", .integer(Int64(counts.messagesIn))),
+            ("messagesOut", .integer(Int64(counts.messagesOut))), ("firstReplyP50", seconds(firstReplyP50)),
+            ("firstReplyP90", seconds(firstReplyP90)), ("durationP50", seconds(durationP50)), ("durationP90", seconds(durationP90)),
+            ("optOuts", .integer(Int64(counts.optOuts))), ("deliveryFailures", .integer(Int64(counts.deliveryFailures))),
+        ]
+    }
+}
+
+/// A whole report: totals, rows (periods or a breakdown), and the busiest hours.
+public struct StatisticsReport: Sendable, Equatable {
+    public struct Row: Sendable, Equatable {
+        /// The period (`2024-05-06`, `2024-05-06T14:00`, `2024-05`, the Monday of a week) or the group's name.
+        public var label: String
+        public var figures: StatisticsFigures
+    }
+
+    public var request: StatisticsRequest
+    public var totals: StatisticsFigures
+    public var rows: [Row]
+    /// Chats started by day of the week (Monday first) and hour of the day, on the queue's wall clock.
+    public var busiestHours: [[Int]]
+    /// Chats changed so recently that the figures do not count them yet (normally 0).
+    public var pendingChats: Int
+
+    /// Builds a report from counts per local hour (or per group, for a breakdown), answered chats' times, and chats
+    /// started per hour of the week (0 = Monday 00:00).
+    public init(
+        request: StatisticsRequest, hourCounts: [(hour: Int64, counts: ChatCounts)], groupCounts: [(group: String, counts: ChatCounts)],
+        times: [AnsweredChatTimes], hoursOfWeek: [Int: Int], pendingChats: Int
+    ) {
+        self.request = request
+        self.pendingChats = pendingChats
+        var total = ChatCounts()
+        for (_, counts) in hourCounts { total += counts }
+        for (_, counts) in groupCounts where request.breakdown != nil && hourCounts.isEmpty { total += counts }
+        let waits = times.filter { !$0.arrivedOffline }.compactMap(\.waitMilliseconds)
+        let durations = times.compactMap(\.durationMilliseconds)
+        totals = StatisticsFigures(counts: total, waits: waits, durations: durations)
+
+        if request.breakdown != nil {
+            var waitsByGroup: [String: [Int64]] = [:]
+            var durationsByGroup: [String: [Int64]] = [:]
+            for time in times {
+                if !time.arrivedOffline, let wait = time.waitMilliseconds { waitsByGroup[time.group, default: []].append(wait) }
+                if let duration = time.durationMilliseconds { durationsByGroup[time.group, default: []].append(duration) }
+            }
+            rows = groupCounts.map { group, counts in
+                Row(label: group, figures: StatisticsFigures(counts: counts, waits: waitsByGroup[group] ?? [], durations: durationsByGroup[group] ?? []))
+            }
+        } else {
+            let label = { (hour: Int64) in Self.periodLabel(of: hour, period: request.period, request: request) }
+            var counts: [String: ChatCounts] = [:]
+            var order: [String] = []
+            for (hour, hourCounts) in hourCounts {
+                let key = label(hour)
+                if counts[key] == nil { order.append(key) }
+                counts[key, default: ChatCounts()] += hourCounts
+            }
+            var waitsByPeriod: [String: [Int64]] = [:]
+            var durationsByPeriod: [String: [Int64]] = [:]
+            for time in times {
+                let key = label(time.localHour)
+                if !time.arrivedOffline, let wait = time.waitMilliseconds { waitsByPeriod[key, default: []].append(wait) }
+                if let duration = time.durationMilliseconds { durationsByPeriod[key, default: []].append(duration) }
+            }
+            rows = order.sorted().map { key in
+                Row(label: key, figures: StatisticsFigures(counts: counts[key] ?? ChatCounts(), waits: waitsByPeriod[key] ?? [],
+                                                            durations: durationsByPeriod[key] ?? []))
+            }
+        }
+        var table = Array(repeating: Array(repeating: 0, count: 24), count: 7)
+        for (hour, chats) in hoursOfWeek where (0..<168).contains(hour) { table[hour / 24][hour % 24] += chats }
+        busiestHours = table
+    }
+
+    /// The label of the period a local hour falls in: ISO dates, weeks by their Monday.
+    public static func periodLabel(of hour: Int64, period: StatisticsPeriod, request: StatisticsRequest) -> String {
+        let day = Int(hour >= 0 ? hour / 24 : (hour - 23) / 24)
+        switch period {
+        case .hour:
+            let hourOfDay = Int(hour - Int64(day) * 24)
+            return LocalDate.format(day) + "T" + (hourOfDay < 10 ? "0" : "") + "\(hourOfDay):00"
+        case .day:
+            return LocalDate.format(day)
+        case .week:
+            // 1970-01-01 was a Thursday: Monday-based weekday = (day + 3) mod 7.
+            let weekday = ((day + 3) % 7 + 7) % 7
+            return LocalDate.format(day - weekday)
+        case .month:
+            return String(LocalDate.format(day).prefix(7))
+        case .range:
+            return LocalDate.format(request.fromDay) + "/" + LocalDate.format(request.toDay)
+        }
+    }
+
+    /// How many rows a request would have at most (periods in its range), to refuse absurd ones before reading.
+    public static func periodCount(of request: StatisticsRequest) -> Int {
+        let days = request.toDay - request.fromDay + 1
+        switch request.period {
+        case .hour: return days * 24
+        case .day: return days
+        case .week: return days / 7 + 2
+        case .month: return days / 28 + 2
+        case .range: return 1
+        }
+    }
+
+    static let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+    public var json: JSONValue {
+        func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        let rowKey = request.breakdown?.rawValue ?? "period"
+        return .object([
+            ("from", .string(LocalDate.format(request.fromDay))), ("to", .string(LocalDate.format(request.toDay))),
+            ("period", request.breakdown == nil ? .string(request.period.rawValue) : .null), ("by", optional(request.breakdown?.rawValue)),
+            ("queue", optional(request.queue)), ("channel", optional(request.channel)), ("operator", optional(request.operatorName)),
+            ("pendingChats", .integer(Int64(pendingChats))),
+            ("totals", .object(totals.fields)),
+            ("rows", .array(rows.map { .object([(rowKey, .string($0.label))] + $0.figures.fields) })),
+            (
+                "busiestHours",
+                .array(busiestHours.enumerated().map { day, hours in
+                    .object([("day", .string(Self.weekdays[day])), ("chats", .array(hours.map { .integer(Int64($0)) }))])
+                })
+            ),
+        ])
+    }
+}
+
+/// Calendar dates without Foundation: `YYYY-MM-DD` ⇄ days since 1970-01-01.
+public enum LocalDate {
+    public static func parse(_ text: String) -> Int? {
+        CivilTime.parseDate(text).map { Int($0 / 86_400_000) }
+    }
+
+    public static func format(_ day: Int) -> String {
+        let (year, month, dayOfMonth) = CivilTime.date(fromDays: day)
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let yearText = String(year)
+        return String(repeating: "0", count: max(0, 4 - yearText.count)) + yearText + "-" + two(month) + "-" + two(dayOfMonth)
+    }
+}
