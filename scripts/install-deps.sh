@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing refdesk needs on Debian: the C libraries, Prosody (the XMPP server the
-# tests start on 127.0.0.1), sqlite3, and a Python venv (.venv) with the test peers (slixmpp, twilio, pytest) and schemathesis.
+# tests start on 127.0.0.1), sqlite3, Chromium and its WebDriver (the web console is tested in a real browser), and a Python
+# venv (.venv) with the test peers (slixmpp, twilio, pytest), schemathesis and Selenium.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libsqlite3-dev libxml2-dev libssl-dev openssl libcurl4-openssl-dev prosody sqlite3 python3-venv systemd tzdata)
+packages=(libsqlite3-dev libxml2-dev libssl-dev openssl libcurl4-openssl-dev prosody sqlite3 python3-venv systemd tzdata chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

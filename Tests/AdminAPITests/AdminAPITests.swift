@@ -221,7 +221,7 @@ struct OpenAPIDocumentTests {
     @Test("Every template resolves to an operation with its method, and other methods on it are refused with Allow")
     func templatesResolve() throws {
         let samples = ["{QueueId}": "ask", "{GatewayId}": "7", "{ProtocolName}": "aim", "{Username}": "desk%40aol.com", "{User}": "olive",
-                       "{Jid}": "olive%40example.org", "{Queue}": "ask"]
+                       "{Jid}": "olive%40example.org", "{Queue}": "ask", "{ChatId}": "3"]
         for (method, template) in AdminRoute.templates {
             var path = template
             for (name, value) in samples { path = path.replacingOccurrences(of: name, with: value) }

@@ -48,7 +48,7 @@ def test_every_documented_operation_is_served(workdir, processes):
     router, base, session = cleartext_router(workdir, processes)
     assert session.get(base + "/2011-12-03/auth/whoami").json()["user"] == "root"
     samples = {"{QueueId}": "ask", "{GatewayId}": "1", "{ProtocolName}": "test", "{Username}": "%2B15550000009",
-               "{User}": "olive", "{Jid}": "olive%40example.org", "{Queue}": "ask"}
+               "{User}": "olive", "{Jid}": "olive%40example.org", "{Queue}": "ask", "{ChatId}": "1"}
     assert session.post(base + "/2011-12-03/queues", data={"name": "ask"}).status_code == 201
     assert session.post(base + "/2011-12-03/users", data={"name": "olive"}).status_code == 201
     operations = list(documented_operations())
