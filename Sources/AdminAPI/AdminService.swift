@@ -23,6 +23,8 @@ public struct AdminService: Sendable {
     let logger: Logger
     let now: @Sendable () -> Int64
     let auth: AuthState
+    /// Live console pages (server-sent events) open at once, at most.
+    let eventStreams = EventStreamLimit(maximum: 32)
 
     public init(
         backend: any AdminBackend, statistics: any StatisticsBackend, settings: AdminServiceSettings, logger: Logger,
@@ -40,6 +42,13 @@ public struct AdminService: Sendable {
     /// Answers one request. Never throws: every failure becomes a `{"success": false, "message": …}` answer.
     public func handle(_ request: AdminRequest) async -> AdminResponse {
         let method = AdminRoute.effectiveMethod(of: request)
+        if let segments = request.pathSegments, let page = ConsoleRoute.resolve(segments) {
+            return await handleConsole(page, request: request, method: method)
+        }
+        if Self.isCrossSite(request, method: method) {
+            logger.warning("cross-site change refused", metadata: ["origin": "\(request.header("origin") ?? "")", "path": "\(request.path)"])
+            return .failure(403, "Changes must come from this site's own pages (Origin \(request.header("origin") ?? "cross-site") is another site)")
+        }
         let route: AdminRoute
         switch AdminRoute.resolve(method: method, segments: request.pathSegments) {
         case .route(let resolved): route = resolved
