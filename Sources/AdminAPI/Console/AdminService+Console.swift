@@ -50,6 +50,8 @@ extension AdminService {
             return AdminResponse(status: 200, headers: Self.consoleHeaders(type: "text/css; charset=utf-8"), body: Array(ConsoleAssets.stylesheet.utf8))
         case .script:
             return AdminResponse(status: 200, headers: Self.consoleHeaders(type: "text/javascript; charset=utf-8"), body: Array(ConsoleAssets.script.utf8))
+        case .icon:
+            return AdminResponse(status: 200, headers: Self.consoleHeaders(type: "image/svg+xml"), body: Array(ConsoleAssets.icon.utf8))
         default:
             break
         }
@@ -103,7 +105,7 @@ extension AdminService {
             return Self.html(ConsolePages.statistics(report, queues: try await backend.queues().map(\.name), user: user))
         case .events:
             return deskEvents(token: request.cookie(SessionCookie.name) ?? "")
-        case .login, .stylesheet, .script:
+        case .login, .stylesheet, .script, .icon:
             return Self.redirect("/console")
         }
     }

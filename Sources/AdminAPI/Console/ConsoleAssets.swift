@@ -42,6 +42,11 @@ enum ConsoleAssets {
         @media (max-width:600px){header{padding:8px}main{padding:8px}form.api,form.filters{display:block}form.api>*,form.filters>*{margin-top:6px}}
         """
 
+    /// The tab's icon: a speech bubble.
+    static let icon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><path fill="#0b4f9c" d="M2 2h12v9H7l-3 3v-3H2z"/></svg>
+        """
+
     /// Sends the page's forms to the admin API and keeps the desk live. A few lines, no framework.
     static let script = """
         "use strict";

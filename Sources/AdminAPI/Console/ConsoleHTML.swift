@@ -47,6 +47,7 @@ enum ConsoleHTML {
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(escape(title)) · refdesk</title>
+            <link rel="icon" href="/console/icon.svg" type="image/svg+xml">
             <link rel="stylesheet" href="/console/console.css">
             <script src="/console/console.js" defer></script>
             </head>

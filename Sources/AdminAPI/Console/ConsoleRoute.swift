@@ -14,11 +14,12 @@ public enum ConsoleRoute: Equatable, Sendable {
     case events
     case stylesheet
     case script
+    case icon
 
     /// Pages that need no session.
     public var isOpen: Bool {
         switch self {
-        case .login, .stylesheet, .script: true
+        case .login, .stylesheet, .script, .icon: true
         default: false
         }
     }
@@ -42,6 +43,7 @@ public enum ConsoleRoute: Equatable, Sendable {
             case "events": return .some(.events)
             case "console.css": return .some(.stylesheet)
             case "console.js": return .some(.script)
+            case "icon.svg": return .some(.icon)
             default: return .some(nil)
             }
         case 2 where path[0] == "queues":
@@ -59,5 +61,6 @@ public enum ConsoleRoute: Equatable, Sendable {
         ("GET", "/console"), ("GET", "/console/login"), ("GET", "/console/queues"), ("GET", "/console/queues/{QueueName}"),
         ("GET", "/console/gateways"), ("GET", "/console/staff"), ("GET", "/console/chats"), ("GET", "/console/chats/{ChatId}"),
         ("GET", "/console/statistics"), ("GET", "/console/events"), ("GET", "/console/console.css"), ("GET", "/console/console.js"),
+        ("GET", "/console/icon.svg"),
     ]
 }
