@@ -72,7 +72,7 @@ enum ConsoleAssets {
             let answer = {};
             try { answer = await response.json(); } catch (ignored) {}
             if (!response.ok) { say(answer.message || ("Refused: " + response.status), true); return; }
-            sessionStorage.setItem("refdesk-said", "Saved.");
+            sessionStorage.setItem("refdesk-said", form.dataset.said || "Saved.");
             if (form.dataset.then === "reload") window.location.reload(); else window.location.assign(form.dataset.then);
           } catch (failure) {
             say("The router could not be reached: " + failure.message, true);

@@ -31,7 +31,7 @@ enum ConsoleCharts {
             <line class="axis" x1="28" y1="\(format(height - 20))" x2="\(format(width))" y2="\(format(height - 20))"/>
             <text class="tick" x="0" y="14">\(Int(top))</text><text class="tick" x="0" y="\(format(height - 22))">0</text>
             <text class="tick" x="30" y="\(format(height - 4))">\(first)</text>
-            <text class="tick" x="\(format(width))" y="\(format(height - 4))" text-anchor="end">\(last)</text>
+            \(rows.count > 1 && width > 240 ? "<text class=\"tick\" x=\"\(format(width))\" y=\"\(format(height - 4))\" text-anchor=\"end\">\(last)</text>" : "")
             \(bars)
             </svg>
             <figcaption><span class="key started"></span> started <span class="key answered"></span> answered</figcaption></figure>

@@ -4,7 +4,7 @@ enum ConsolePages {
 
     static func login() -> String {
         let form = """
-            <form class="api login" data-api="/2011-12-03/auth/login" data-method="POST" data-then="/console" aria-label="Sign in">
+            <form class="api login" data-api="/2011-12-03/auth/login" data-method="POST" data-then="/console" data-said="Signed in." aria-label="Sign in">
             \(H.input("username", label: "User name", required: true))
             \(H.input("password", label: "Password", type: "password", required: true))
             <button type="submit">Sign in</button>

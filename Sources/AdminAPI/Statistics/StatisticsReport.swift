@@ -196,6 +196,22 @@ public struct StatisticsReport: Sendable, Equatable {
                 if !time.arrivedOffline, let wait = time.waitMilliseconds { waitsByPeriod[key, default: []].append(wait) }
                 if let duration = time.durationMilliseconds { durationsByPeriod[key, default: []].append(duration) }
             }
+            // Every period of the range has a row, the quiet ones too: a chart or a spreadsheet shows them as zero.
+            if request.period != .range {
+                var hour = request.hours.lowerBound
+                while hour < request.hours.upperBound {
+                    let key = label(hour)
+                    if counts[key] == nil {
+                        counts[key] = ChatCounts()
+                        order.append(key)
+                    }
+                    hour += request.period == .hour ? 1 : 24
+                }
+            } else if order.isEmpty {
+                let key = label(request.hours.lowerBound)
+                counts[key] = ChatCounts()
+                order.append(key)
+            }
             rows = order.sorted().map { key in
                 Row(label: key, figures: StatisticsFigures(counts: counts[key] ?? ChatCounts(), waits: waitsByPeriod[key] ?? [],
                                                             durations: durationsByPeriod[key] ?? []))

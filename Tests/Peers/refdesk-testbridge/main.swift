@@ -8,6 +8,7 @@
 //   {"op":"receive","id":"m1","gateway":1,"from":"+15551230000","body":"hi","sent_at":0,"offline":false}
 //       a patron's message arrives: spooled durably, then {"event":"spooled","id":"m1","duplicate":false}
 //   {"op":"state","gateway":1,"state":"online","reason":""}     report a gateway's state to the router
+//   {"op":"delivery","id":"rd-…","status":"failed","reason":"…"}   report what became of an outbound message
 //   {"op":"quit"}                                               exit 0
 // Events:
 //   {"event":"connected","gateways":[{"id":1,"queue":"ask","username":"+1555…","online":false}]}
@@ -187,6 +188,14 @@ struct CommandReader: Service {
                 let state = ["connecting": GatewayState.connecting, "online": .online, "offline": .offline, "failed": .failed][name]
             else { throw CommandError("state needs gateway and state (connecting, online, offline, failed)") }
             bridge.session?.send(.gatewayState(id: UInt64(gateway), state: state, reason: object["reason"] as? String ?? ""))
+        case "delivery":
+            guard let id = object["id"] as? String, let name = object["status"] as? String,
+                let status = ["sent": DeliveryStatus.sent, "delivered": .delivered, "failed": .failed][name]
+            else { throw CommandError("delivery needs id and status (sent, delivered, failed)") }
+            let report = DeliveryReport(id: "\(id)/\(name)", messageID: id, status: status, reason: object["reason"] as? String ?? "")
+            let fresh = try await bridge.spool.enqueue(.deliveryStatus(report))
+            bridge.events.emit(["event": "spooled", "id": report.id, "duplicate": !fresh])
+            bridge.session?.outboxChanged()
         case "quit":
             return false
         default:
