@@ -223,6 +223,27 @@ def test_every_statistic_of_chats_through_the_daemons(workdir, processes, prosod
     assert "Chats started by weekday and hour" in shown.stdout
     csv_out = subprocess.run([binary("refdeskctl"), "stats", "export", "--channel", "aim"], env=environment, capture_output=True, text=True, timeout=30)
     assert csv_out.returncode == 0 and len(csv_out.stdout.strip().splitlines()) == 2, csv_out.stdout
+    found = subprocess.run([binary("refdeskctl"), "chats", "--text", "atlases"], env=environment, capture_output=True, text=True, timeout=30)
+    assert found.returncode == 0 and len(found.stdout.strip().splitlines()) == 2 and "+15551230001" in found.stdout, found.stdout
+    chat_a = api.get(base + "/chats", params={"text": "atlases"}).json()[0]["id"]
+    transcript = subprocess.run([binary("refdeskctl"), "chat", str(chat_a)], env=environment, capture_output=True, text=True, timeout=30)
+    assert transcript.returncode == 0, transcript.stderr
+    assert "patron: a1: atlases?" in transcript.stdout and "alice: a: the map room" in transcript.stdout, transcript.stdout
+    lines = api.get(base + f"/chats/{chat_a}").json()["lines"]
+    assert [(line["direction"], line["text"]) for line in lines] == [("in", "a1: atlases?"), ("out", "a: the map room"), ("in", "a2: thanks"),
+                                                                      ("out", "a: you are welcome")]
+    assert api.get(base + "/chats/999999").status_code == 404
+    # A queue that keeps no transcripts: its lines are counted, their text is not kept.
+    assert api.put(base + "/queues/ask", data={"keepsTranscripts": "false"}).status_code == 200
+    desk.write("+15551230008", "h1: private question")
+    desk.received(alice, "h1: private question")
+    desk.reply(alice, "+15551230008", "h: private answer")
+    chat_h = api.get(base + "/chats", params={"text": "+15551230008"}).json()[0]["id"]
+    shown = api.get(base + f"/chats/{chat_h}").json()
+    assert shown["keepsTranscripts"] is False and [(line["direction"], line["text"]) for line in shown["lines"]] == [("in", None), ("out", None)]
+    assert router.query("SELECT count(*) FROM messages WHERE body LIKE '%private%'")[0][0] == 0, "no text is stored"
+    after = statistics(period="range")["totals"]
+    assert (after["started"], after["answered"], after["messagesIn"], after["messagesOut"]) == (8, 4, 9, 6), after
     report(request.config, f"statistics through the daemons: 7 chats, first reply p50 {a_wait} s / p90 {b_wait} s, "
                            f"length p90 {totals['durationP90']} s, all figures as driven")
     assert router.process.poll() is None
