@@ -87,10 +87,9 @@ public final class RouterStatistics: StatisticsBackend, Service {
         let breakdown = request.breakdown.map(Self.dimension)
         let rows = try await reader.read { connection in
             (
-                hours: request.breakdown == nil ? try connection.statisticsCountsByHour(selection) : [],
+                hours: try connection.statisticsCountsByHour(selection),
                 groups: try breakdown.map { try connection.statisticsCounts(selection, by: $0) } ?? [],
-                times: try connection.answeredChatTimes(selection, by: breakdown),
-                week: try connection.busiestHours(selection)
+                times: try connection.answeredChatTimes(selection, by: breakdown)
             )
         }
         return StatisticsReport(
@@ -99,9 +98,9 @@ public final class RouterStatistics: StatisticsBackend, Service {
             groupCounts: rows.groups.map { (breakdown == .protocol ? Self.channel($0.group) : $0.group, Self.counts($0.counts)) },
             times: rows.times.map {
                 AnsweredChatTimes(localHour: $0.localHour, group: breakdown == .protocol ? Self.channel($0.group) : $0.group,
-                                  arrivedOffline: $0.arrivedOffline, waitMilliseconds: $0.waitMilliseconds, durationMilliseconds: $0.durationMilliseconds)
+                                  firstReplyMilliseconds: $0.firstReplyMilliseconds, durationMilliseconds: $0.durationMilliseconds)
             },
-            hoursOfWeek: rows.week,
+            hoursOfWeek: Self.hoursOfWeek(rows.hours),
             pendingChats: pending
         )
     }
@@ -149,6 +148,13 @@ public final class RouterStatistics: StatisticsBackend, Service {
     }
 
     // MARK: Mapping
+
+    /// Chats started by hour of the week (0 = Monday 00:00; 1970-01-01 was a Thursday).
+    static func hoursOfWeek(_ hours: [(hour: Int64, counts: StatisticsCounts)]) -> [Int: Int] {
+        var week: [Int: Int] = [:]
+        for (hour, counts) in hours { week[Int(((hour + 72) % 168 + 168) % 168), default: 0] += counts.started }
+        return week
+    }
 
     static func selection(_ request: StatisticsRequest) -> StatisticsSelection {
         StatisticsSelection(

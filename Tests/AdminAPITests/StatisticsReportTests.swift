@@ -44,8 +44,8 @@ struct StatisticsReportTests {
             request: request, hourCounts: [(tuesdayTen, Self.counts(started: 3, answered: 2)), (tuesdayTen + 1, Self.counts(started: 1))],
             groupCounts: [],
             times: [
-                AnsweredChatTimes(localHour: tuesdayTen, group: "", arrivedOffline: false, waitMilliseconds: 30_000, durationMilliseconds: 600_000),
-                AnsweredChatTimes(localHour: tuesdayTen, group: "", arrivedOffline: true, waitMilliseconds: 36_000_000, durationMilliseconds: 60_000),
+                AnsweredChatTimes(localHour: tuesdayTen, group: "", firstReplyMilliseconds: 30_000, durationMilliseconds: 600_000),
+                AnsweredChatTimes(localHour: tuesdayTen, group: "", firstReplyMilliseconds: nil, durationMilliseconds: 60_000),
             ],
             hoursOfWeek: [34: 3, 35: 1], pendingChats: 0
         )
@@ -53,6 +53,12 @@ struct StatisticsReportTests {
         #expect(report.rows.map(\.figures.counts.started) == [0, 4, 0])
         #expect(report.totals.counts.answered == 2)
         #expect(report.totals.firstReplyP90 == 30, "a message left overnight does not count as a wait")
+        var monthly = request
+        monthly.period = .month
+        monthly.toDay = Self.monday + 40
+        let months = StatisticsReport(request: monthly, hourCounts: [(tuesdayTen, Self.counts(started: 2))], groupCounts: [], times: [],
+                                      hoursOfWeek: [:], pendingChats: 0)
+        #expect(months.rows.map(\.label) == ["2024-05", "2024-06"] && months.rows.map(\.figures.counts.started) == [2, 0])
         #expect(report.totals.durationP90 == 600)
         #expect(report.busiestHours[1][10] == 3 && report.busiestHours[1][11] == 1)
         #expect(report.busiestHours.flatMap { $0 }.reduce(0, +) == 4)
@@ -65,8 +71,8 @@ struct StatisticsReportTests {
         let report = StatisticsReport(
             request: request, hourCounts: [], groupCounts: [("alice", Self.counts(started: 2, answered: 2)), ("bob", Self.counts(started: 1, answered: 1))],
             times: [
-                AnsweredChatTimes(localHour: 0, group: "alice", arrivedOffline: false, waitMilliseconds: 1000, durationMilliseconds: nil),
-                AnsweredChatTimes(localHour: 0, group: "bob", arrivedOffline: false, waitMilliseconds: 9000, durationMilliseconds: nil),
+                AnsweredChatTimes(localHour: 0, group: "alice", firstReplyMilliseconds: 1000, durationMilliseconds: nil),
+                AnsweredChatTimes(localHour: 0, group: "bob", firstReplyMilliseconds: 9000, durationMilliseconds: nil),
             ],
             hoursOfWeek: [:], pendingChats: 0
         )

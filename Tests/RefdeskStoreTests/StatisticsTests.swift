@@ -87,6 +87,8 @@ struct StatisticsTests {
         // Monday 00:00 to Tuesday 00:00 local.
         let day = StatisticsSelection(queue: "ask", fromHour: (Self.monday) / Self.hour, toHour: (Self.monday) / Self.hour + 24)
         let total = try db.statisticsCountsByHour(day).reduce(StatisticsCounts()) { $0 + $1.counts }
+        let alice = StatisticsSelection(queue: "ask", operatorName: "alice", fromHour: day.fromHour, toHour: day.toHour)
+        #expect(try db.statisticsCountsByHour(alice).map(\.counts.started) == [1])
         var expected = StatisticsCounts()
         expected.started = 5
         expected.answered = 1
@@ -105,7 +107,8 @@ struct StatisticsTests {
         #expect(try db.statisticsCounts(day, by: .operator).map { ($0.group, $0.counts.started) }.elementsEqual([("", 4), ("alice", 1)], by: ==))
         // Monday 10:00 local is hour 10 of the week; 04:00 is hour 4.
         #expect(try db.busiestHours(day) == [10: 2, 4: 1, 12: 1, 13: 1])
-        #expect(try db.answeredChatTimes(day).map(\.waitMilliseconds) == [90_000])
+        #expect(try db.answeredChatTimes(day).map(\.firstReplyMilliseconds) == [90_000])
+        #expect(try db.answeredChatTimes(day, by: .operator).map(\.group) == ["alice"])
         let export = try db.chatExport(day, after: 0, limit: 10)
         #expect(export.map(\.id) == [1, 2, 3, 4, 5])
         #expect(export[1].firstMessageAt == Self.monday + 9 * Self.hour)
@@ -121,12 +124,14 @@ struct StatisticsTests {
         try db.updateChatStatistics(timeZones: Self.zones)
         let all = StatisticsSelection(fromHour: 0, toHour: 1_000_000)
         #expect(try db.statisticsCountsByHour(all).map(\.counts.waiting) == [1])
+        #expect(try db.statisticsCounts(all, by: .operator).map(\.group) == [""])
 
         try save(db, 1, gateway: sms, patron: "+15551230001", operator: "alice", started: t0, answered: t0 + 5_000)
         #expect(try db.pendingChatStatistics() == 1)
         try db.updateChatStatistics(timeZones: Self.zones)
         let counts = try db.statisticsCountsByHour(all)
         #expect(counts.count == 1 && counts[0].counts.started == 1 && counts[0].counts.answered == 1 && counts[0].counts.waiting == 0)
+        #expect(try db.statisticsCounts(all, by: .operator).map(\.group) == ["alice"], "the day sums follow the change too")
 
         let utc = StatisticsTimeZones.utc
         #expect(try db.updateChatStatistics(timeZones: utc).updated == 1)

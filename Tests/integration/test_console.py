@@ -13,6 +13,7 @@ import pytest
 import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -48,8 +49,13 @@ def shoot(driver, name):
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
 
-def status_says(driver, text, timeout=10):
-    WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.ID, "status").text)
+def waiting(driver, timeout=15):
+    """Waits that read the page while it may be reloading (after a saved form) look again instead of failing."""
+    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+
+
+def status_says(driver, text, timeout=15):
+    waiting(driver, timeout).until(lambda d: text in d.find_element(By.ID, "status").text)
 
 
 def submit(driver, form_label):
@@ -104,7 +110,7 @@ def test_console_in_a_real_browser(workdir, processes, prosody, librarians, cert
         driver.execute_script("window.stillThisPage = true")
         bridge.send({"op": "receive", "id": "m1", "gateway": 1, "from": PATRON, "body": "Do you have atlases from 1900?"})
         alice.wait_message(lambda m: m.body == "Do you have atlases from 1900?", timeout=10)
-        WebDriverWait(driver, 15).until(lambda d: "Do you have atlases from 1900?" in d.find_element(By.ID, "desk").text)
+        waiting(driver).until(lambda d: "Do you have atlases from 1900?" in d.find_element(By.ID, "desk").text)
         assert driver.execute_script("return window.stillThisPage === true"), "the desk changed without a reload"
         desk = driver.find_element(By.ID, "desk").text
         assert "+1555xxx0001" in desk and PATRON not in desk, "the patron's number is masked on the desk"
@@ -130,7 +136,7 @@ def test_console_in_a_real_browser(workdir, processes, prosody, librarians, cert
         hours.clear()
         hours.send_keys("sometimes")
         submit(driver, "Settings of ask")
-        WebDriverWait(driver, 10).until(lambda d: "error" in d.find_element(By.ID, "status").get_attribute("class"))
+        waiting(driver).until(lambda d: "error" in d.find_element(By.ID, "status").get_attribute("class"))
         assert api.get(base + "/2011-12-03/queues/ask").json()["openingHours"] == "Mon-Sun 00:00-24:00"
 
         # A gateway, added through the queue's page.

@@ -41,15 +41,14 @@ public struct ChatCounts: Sendable, Equatable {
 public struct AnsweredChatTimes: Sendable, Equatable {
     public var localHour: Int64
     public var group: String
-    public var arrivedOffline: Bool
-    public var waitMilliseconds: Int64?
+    /// The wait for the first reply; `nil` for a chat whose first message waited in the offline inbox.
+    public var firstReplyMilliseconds: Int64?
     public var durationMilliseconds: Int64?
 
-    public init(localHour: Int64, group: String, arrivedOffline: Bool, waitMilliseconds: Int64?, durationMilliseconds: Int64?) {
+    public init(localHour: Int64, group: String, firstReplyMilliseconds: Int64?, durationMilliseconds: Int64?) {
         self.localHour = localHour
         self.group = group
-        self.arrivedOffline = arrivedOffline
-        self.waitMilliseconds = waitMilliseconds
+        self.firstReplyMilliseconds = firstReplyMilliseconds
         self.durationMilliseconds = durationMilliseconds
     }
 }
@@ -155,8 +154,11 @@ public struct StatisticsReport: Sendable, Equatable {
     /// Chats changed so recently that the figures do not count them yet (normally 0).
     public var pendingChats: Int
 
-    /// Builds a report from counts per local hour (or per group, for a breakdown), answered chats' times, and chats
-    /// started per hour of the week (0 = Monday 00:00).
+    /// Builds a report from counts per local hour (an hour may come in several rows) or per group (for a breakdown),
+    /// answered chats' times, and chats started per hour of the week (0 = Monday 00:00).
+    ///
+    /// Chats are put into periods by an integer key first and labelled once per period: a year of a busy desk is some
+    /// hundreds of thousands of times, and formatting a date for each would cost more than reading them.
     public init(
         request: StatisticsRequest, hourCounts: [(hour: Int64, counts: ChatCounts)], groupCounts: [(group: String, counts: ChatCounts)],
         times: [AnsweredChatTimes], hoursOfWeek: [Int: Int], pendingChats: Int
@@ -164,62 +166,107 @@ public struct StatisticsReport: Sendable, Equatable {
         self.request = request
         self.pendingChats = pendingChats
         var total = ChatCounts()
-        for (_, counts) in hourCounts { total += counts }
-        for (_, counts) in groupCounts where request.breakdown != nil && hourCounts.isEmpty { total += counts }
-        let waits = times.filter { !$0.arrivedOffline }.compactMap(\.waitMilliseconds)
-        let durations = times.compactMap(\.durationMilliseconds)
-        totals = StatisticsFigures(counts: total, waits: waits, durations: durations)
+        if request.breakdown != nil {
+            for (_, counts) in groupCounts { total += counts }
+        } else {
+            for (_, counts) in hourCounts { total += counts }
+        }
+        var allWaits: [Int64] = []
+        var allDurations: [Int64] = []
+        allWaits.reserveCapacity(times.count)
+        allDurations.reserveCapacity(times.count)
+        for time in times {
+            if let wait = time.firstReplyMilliseconds { allWaits.append(wait) }
+            if let duration = time.durationMilliseconds { allDurations.append(duration) }
+        }
+        totals = StatisticsFigures(counts: total, waits: allWaits, durations: allDurations)
 
         if request.breakdown != nil {
             var waitsByGroup: [String: [Int64]] = [:]
             var durationsByGroup: [String: [Int64]] = [:]
             for time in times {
-                if !time.arrivedOffline, let wait = time.waitMilliseconds { waitsByGroup[time.group, default: []].append(wait) }
+                if let wait = time.firstReplyMilliseconds { waitsByGroup[time.group, default: []].append(wait) }
                 if let duration = time.durationMilliseconds { durationsByGroup[time.group, default: []].append(duration) }
             }
             rows = groupCounts.map { group, counts in
                 Row(label: group, figures: StatisticsFigures(counts: counts, waits: waitsByGroup[group] ?? [], durations: durationsByGroup[group] ?? []))
             }
         } else {
-            let label = { (hour: Int64) in Self.periodLabel(of: hour, period: request.period, request: request) }
-            var counts: [String: ChatCounts] = [:]
-            var order: [String] = []
-            for (hour, hourCounts) in hourCounts {
-                let key = label(hour)
-                if counts[key] == nil { order.append(key) }
-                counts[key, default: ChatCounts()] += hourCounts
-            }
-            var waitsByPeriod: [String: [Int64]] = [:]
-            var durationsByPeriod: [String: [Int64]] = [:]
-            for time in times {
-                let key = label(time.localHour)
-                if !time.arrivedOffline, let wait = time.waitMilliseconds { waitsByPeriod[key, default: []].append(wait) }
-                if let duration = time.durationMilliseconds { durationsByPeriod[key, default: []].append(duration) }
-            }
+            let keyer = PeriodKeyer(period: request.period)
+            var counts: [Int64: ChatCounts] = [:]
+            for (hour, hourCounts) in hourCounts { counts[keyer.key(hour), default: ChatCounts()] += hourCounts }
             // Every period of the range has a row, the quiet ones too: a chart or a spreadsheet shows them as zero.
-            if request.period != .range {
-                var hour = request.hours.lowerBound
-                while hour < request.hours.upperBound {
-                    let key = label(hour)
-                    if counts[key] == nil {
-                        counts[key] = ChatCounts()
-                        order.append(key)
-                    }
-                    hour += request.period == .hour ? 1 : 24
-                }
-            } else if order.isEmpty {
-                let key = label(request.hours.lowerBound)
-                counts[key] = ChatCounts()
-                order.append(key)
+            var hour = request.hours.lowerBound
+            while hour < request.hours.upperBound {
+                let key = keyer.key(hour)
+                if counts[key] == nil { counts[key] = ChatCounts() }
+                hour += request.period == .hour ? 1 : 24
             }
-            rows = order.sorted().map { key in
-                Row(label: key, figures: StatisticsFigures(counts: counts[key] ?? ChatCounts(), waits: waitsByPeriod[key] ?? [],
-                                                            durations: durationsByPeriod[key] ?? []))
+            var waitsByPeriod: [Int64: [Int64]] = [:]
+            var durationsByPeriod: [Int64: [Int64]] = [:]
+            if request.period == .range {
+                waitsByPeriod[0] = allWaits
+                durationsByPeriod[0] = allDurations
+            } else {
+                for time in times {
+                    let key = keyer.key(time.localHour)
+                    if let wait = time.firstReplyMilliseconds { waitsByPeriod[key, default: []].append(wait) }
+                    if let duration = time.durationMilliseconds { durationsByPeriod[key, default: []].append(duration) }
+                }
+            }
+            rows = counts.keys.sorted().map { key in
+                Row(
+                    label: keyer.label(key, request: request),
+                    figures: StatisticsFigures(counts: counts[key] ?? ChatCounts(), waits: waitsByPeriod[key] ?? [], durations: durationsByPeriod[key] ?? [])
+                )
             }
         }
         var table = Array(repeating: Array(repeating: 0, count: 24), count: 7)
         for (hour, chats) in hoursOfWeek where (0..<168).contains(hour) { table[hour / 24][hour % 24] += chats }
         busiestHours = table
+    }
+
+    /// Local hours to period keys (hours, days, Mondays, months since 1970) and keys to labels.
+    struct PeriodKeyer {
+        let period: StatisticsPeriod
+        /// The last day turned into a month, since consecutive hours mostly fall on the same day.
+        private final class MonthCache {
+            var day = Int.min
+            var month: Int64 = 0
+        }
+        private let cache = MonthCache()
+
+        init(period: StatisticsPeriod) {
+            self.period = period
+        }
+
+        func key(_ hour: Int64) -> Int64 {
+            let day = hour >= 0 ? hour / 24 : (hour - 23) / 24
+            switch period {
+            case .hour: return hour
+            case .day: return day
+            case .week: return day - (((day + 3) % 7) + 7) % 7
+            case .month:
+                if cache.day != Int(day) {
+                    let date = CivilTime.date(fromDays: Int(day))
+                    cache.day = Int(day)
+                    cache.month = Int64(date.year * 12 + date.month - 1)
+                }
+                return cache.month
+            case .range: return 0
+            }
+        }
+
+        func label(_ key: Int64, request: StatisticsRequest) -> String {
+            switch period {
+            case .hour: return StatisticsReport.periodLabel(of: key, period: .hour, request: request)
+            case .day, .week: return LocalDate.format(Int(key))
+            case .month:
+                let month = Int(key % 12) + 1
+                return String(key / 12) + "-" + (month < 10 ? "0" : "") + String(month)
+            case .range: return StatisticsReport.periodLabel(of: 0, period: .range, request: request)
+            }
+        }
     }
 
     /// The label of the period a local hour falls in: ISO dates, weeks by their Monday.

@@ -61,7 +61,8 @@ extension RouterSchema {
 
         -- One row per chat, as the statistics count it. `local_hour` is hours since 1970-01-01T00:00 on the wall
         -- clock of the queue's time zone when the patron first wrote; `outcome` is 0 waiting, 1 answered, 2 missed
-        -- while offline, 3 missed unanswered, 4 missed abandoned.
+        -- while offline, 3 missed unanswered, 4 missed abandoned; `first_reply_ms` is the wait of a chat answered that
+        -- did not arrive offline (what the percentiles take), `wait_ms` that of any answered chat.
         CREATE TABLE chat_statistics (
             conversation_id INTEGER PRIMARY KEY,
             queue           TEXT NOT NULL,
@@ -76,16 +77,61 @@ extension RouterSchema {
             opted_out       INTEGER NOT NULL,
             failures        INTEGER NOT NULL,
             wait_ms         INTEGER,
+            first_reply_ms  INTEGER,
             duration_ms     INTEGER
         );
-        CREATE INDEX chat_statistics_by_queue
-            ON chat_statistics(queue, local_hour, protocol, operator, outcome, arrived_offline, wait_ms, duration_ms);
-        CREATE INDEX chat_statistics_by_hour
-            ON chat_statistics(local_hour, queue, protocol, operator, outcome, arrived_offline, wait_ms, duration_ms);
+        -- Answered chats' times, narrow, for percentiles over a queue (or every queue) and a range.
+        CREATE INDEX chat_statistics_times ON chat_statistics(queue, local_hour, first_reply_ms, duration_ms) WHERE outcome = 1;
+        CREATE INDEX chat_statistics_times_by_hour ON chat_statistics(local_hour, first_reply_ms, duration_ms) WHERE outcome = 1;
+        -- The same with channel and librarian, for reports filtered or broken down by them.
+        CREATE INDEX chat_statistics_answered
+            ON chat_statistics(local_hour, queue, protocol, operator, first_reply_ms, duration_ms) WHERE outcome = 1;
 
+        -- The sums the reports read: by queue, local hour and channel; by librarian, also per hour (reports about one
+        -- librarian) and per local day (reports broken down by librarian).
         CREATE TABLE chat_hours (
             queue             TEXT NOT NULL,
             local_hour        INTEGER NOT NULL,
+            protocol          TEXT NOT NULL,
+            started           INTEGER NOT NULL,
+            answered          INTEGER NOT NULL,
+            waiting           INTEGER NOT NULL,
+            missed_offline    INTEGER NOT NULL,
+            missed_unanswered INTEGER NOT NULL,
+            missed_abandoned  INTEGER NOT NULL,
+            arrived_offline   INTEGER NOT NULL,
+            transferred       INTEGER NOT NULL,
+            messages_in       INTEGER NOT NULL,
+            messages_out      INTEGER NOT NULL,
+            opted_out         INTEGER NOT NULL,
+            failures          INTEGER NOT NULL,
+            PRIMARY KEY (queue, local_hour, protocol)
+        ) WITHOUT ROWID;
+        CREATE INDEX chat_hours_by_hour ON chat_hours(local_hour);
+
+        CREATE TABLE chat_operator_hours (
+            operator          TEXT NOT NULL,
+            local_hour        INTEGER NOT NULL,
+            queue             TEXT NOT NULL,
+            protocol          TEXT NOT NULL,
+            started           INTEGER NOT NULL,
+            answered          INTEGER NOT NULL,
+            waiting           INTEGER NOT NULL,
+            missed_offline    INTEGER NOT NULL,
+            missed_unanswered INTEGER NOT NULL,
+            missed_abandoned  INTEGER NOT NULL,
+            arrived_offline   INTEGER NOT NULL,
+            transferred       INTEGER NOT NULL,
+            messages_in       INTEGER NOT NULL,
+            messages_out      INTEGER NOT NULL,
+            opted_out         INTEGER NOT NULL,
+            failures          INTEGER NOT NULL,
+            PRIMARY KEY (operator, local_hour, queue, protocol)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE chat_operator_days (
+            local_day         INTEGER NOT NULL,
+            queue             TEXT NOT NULL,
             protocol          TEXT NOT NULL,
             operator          TEXT NOT NULL,
             started           INTEGER NOT NULL,
@@ -100,9 +146,8 @@ extension RouterSchema {
             messages_out      INTEGER NOT NULL,
             opted_out         INTEGER NOT NULL,
             failures          INTEGER NOT NULL,
-            PRIMARY KEY (queue, local_hour, protocol, operator)
+            PRIMARY KEY (local_day, queue, protocol, operator)
         ) WITHOUT ROWID;
-        CREATE INDEX chat_hours_by_hour ON chat_hours(local_hour);
 
         -- The time zone each queue's rows were computed in; a queue whose zone changes is computed again.
         CREATE TABLE statistics_zones (

@@ -145,73 +145,86 @@ extension SQLiteConnection {
         try run(
             """
             INSERT OR REPLACE INTO chat_statistics (conversation_id, queue, protocol, operator, local_hour, outcome, arrived_offline,
-                transfers, messages_in, messages_out, opted_out, failures, wait_ms, duration_ms)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                transfers, messages_in, messages_out, opted_out, failures, wait_ms, first_reply_ms, duration_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             bindings: [
                 id, row.queue, row.protocolName, row.operatorName, row.localHour, row.outcome.rawValue, row.arrivedOffline, row.transfers,
-                row.messagesIn, row.messagesOut, row.optedOut, row.failures, row.waitMilliseconds, row.durationMilliseconds,
+                row.messagesIn, row.messagesOut, row.optedOut, row.failures, row.waitMilliseconds,
+                row.arrivedOffline ? nil : row.waitMilliseconds, row.durationMilliseconds,
             ]
         )
     }
 
-    /// Adds (`sign` 1) or takes away (-1) one chat's counts from its hour; an hour left with no chats goes.
+    /// The sums a chat is part of: (table, key columns, key values).
+    private static func rollups(of row: ChatStatisticsRow) -> [(String, [String], [any SQLiteBindable])] {
+        [
+            ("chat_hours", ["queue", "local_hour", "protocol"], [row.queue, row.localHour, row.protocolName]),
+            ("chat_operator_hours", ["operator", "local_hour", "queue", "protocol"], [row.operatorName, row.localHour, row.queue, row.protocolName]),
+            ("chat_operator_days", ["local_day", "queue", "protocol", "operator"],
+             [floorDivide(row.localHour, 24), row.queue, row.protocolName, row.operatorName]),
+        ]
+    }
+
+    private static let counterColumns = [
+        "started", "answered", "waiting", "missed_offline", "missed_unanswered", "missed_abandoned", "arrived_offline", "transferred",
+        "messages_in", "messages_out", "opted_out", "failures",
+    ]
+
+    /// Adds (`sign` 1) or takes away (-1) one chat's counts from each sum it is part of; a sum left with no chats goes.
     private func addToHours(_ row: ChatStatisticsRow, sign: Int) throws {
         func flag(_ value: Bool) -> Int { value ? sign : 0 }
-        try run(
-            """
-            INSERT INTO chat_hours (queue, local_hour, protocol, operator, started, answered, waiting, missed_offline, missed_unanswered,
-                missed_abandoned, arrived_offline, transferred, messages_in, messages_out, opted_out, failures)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (queue, local_hour, protocol, operator) DO UPDATE SET
-                started = started + excluded.started, answered = answered + excluded.answered, waiting = waiting + excluded.waiting,
-                missed_offline = missed_offline + excluded.missed_offline, missed_unanswered = missed_unanswered + excluded.missed_unanswered,
-                missed_abandoned = missed_abandoned + excluded.missed_abandoned, arrived_offline = arrived_offline + excluded.arrived_offline,
-                transferred = transferred + excluded.transferred, messages_in = messages_in + excluded.messages_in,
-                messages_out = messages_out + excluded.messages_out, opted_out = opted_out + excluded.opted_out,
-                failures = failures + excluded.failures
-            """,
-            bindings: [
-                row.queue, row.localHour, row.protocolName, row.operatorName, sign, flag(row.outcome == .answered), flag(row.outcome == .waiting),
-                flag(row.outcome == .missedOffline), flag(row.outcome == .missedUnanswered), flag(row.outcome == .missedAbandoned),
-                flag(row.arrivedOffline), flag(row.transfers > 0), row.messagesIn * sign, row.messagesOut * sign, flag(row.optedOut),
-                row.failures * sign,
-            ]
-        )
-        if sign < 0 {
+        let counts: [any SQLiteBindable] = [
+            sign, flag(row.outcome == .answered), flag(row.outcome == .waiting), flag(row.outcome == .missedOffline),
+            flag(row.outcome == .missedUnanswered), flag(row.outcome == .missedAbandoned), flag(row.arrivedOffline), flag(row.transfers > 0),
+            row.messagesIn * sign, row.messagesOut * sign, flag(row.optedOut), row.failures * sign,
+        ]
+        for (table, keys, values) in Self.rollups(of: row) {
+            let columns = keys + Self.counterColumns
+            let updates = Self.counterColumns.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", ")
             try run(
-                "DELETE FROM chat_hours WHERE queue = ? AND local_hour = ? AND protocol = ? AND operator = ? AND started = 0",
-                row.queue, row.localHour, row.protocolName, row.operatorName
+                """
+                INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
+                ON CONFLICT (\(keys.joined(separator: ", "))) DO UPDATE SET \(updates)
+                """,
+                bindings: values + counts
             )
+            if sign < 0 {
+                try run(
+                    "DELETE FROM \(table) WHERE \(keys.map { "\($0) = ?" }.joined(separator: " AND ")) AND started = 0", bindings: values
+                )
+            }
         }
     }
 
     // MARK: Reading
 
-    /// The `WHERE` clause for a selection over a table with `queue`, `local_hour`, `protocol`, `operator` columns,
-    /// with only the conditions that apply, so the queue's index is used when a queue is named.
-    private static func whereClause(_ selection: StatisticsSelection, prefix: String = "") -> (String, [(any SQLiteBindable)?]) {
-        var conditions = ["\(prefix)local_hour >= ?", "\(prefix)local_hour < ?"]
-        var bindings: [(any SQLiteBindable)?] = [selection.fromHour, selection.toHour]
-        if let queue = selection.queue {
-            conditions.insert("\(prefix)queue = ?", at: 0)
-            bindings.insert(queue, at: 0)
+    /// The `WHERE` clause for a selection: only the conditions that apply, so the fitting index is used.
+    private static func whereClause(
+        _ selection: StatisticsSelection, prefix: String = "", hourColumn: String = "local_hour", from: Int64? = nil, to: Int64? = nil,
+        operatorColumn: Bool = true
+    ) -> (String, [(any SQLiteBindable)?]) {
+        var conditions: [String] = []
+        var bindings: [(any SQLiteBindable)?] = []
+        if operatorColumn, let operatorName = selection.operatorName {
+            conditions.append("\(prefix)operator = ?")
+            bindings.append(operatorName)
         }
+        if let queue = selection.queue {
+            conditions.append("\(prefix)queue = ?")
+            bindings.append(queue)
+        }
+        conditions += ["\(prefix)\(hourColumn) >= ?", "\(prefix)\(hourColumn) < ?"]
+        bindings += [from ?? selection.fromHour, to ?? selection.toHour]
         if let protocolName = selection.protocolName {
             conditions.append("\(prefix)protocol = ?")
             bindings.append(protocolName)
         }
-        if let operatorName = selection.operatorName {
-            conditions.append("\(prefix)operator = ?")
-            bindings.append(operatorName)
-        }
         return (conditions.joined(separator: " AND "), bindings)
     }
 
-    private static let countSums = """
-        sum(started), sum(answered), sum(waiting), sum(missed_offline), sum(missed_unanswered), sum(missed_abandoned),
-        sum(arrived_offline), sum(transferred), sum(messages_in), sum(messages_out), sum(opted_out), sum(failures)
-        """
+    private static let countColumns = counterColumns.joined(separator: ", ")
+    private static let countSums = counterColumns.map { "sum(\($0))" }.joined(separator: ", ")
 
     private static func counts(_ row: SQLiteRow, from first: Int32) throws -> StatisticsCounts {
         var counts = StatisticsCounts()
@@ -230,44 +243,58 @@ extension SQLiteConnection {
         return counts
     }
 
-    /// The selected chats' counts by local hour, hours with no chats left out.
+    /// The selected chats' counts by local hour (an hour may come in several rows, one per queue and channel; hours
+    /// with no chats are left out). Read from the hourly sums: per librarian when one is named.
     public func statisticsCountsByHour(_ selection: StatisticsSelection) throws -> [(hour: Int64, counts: StatisticsCounts)] {
-        let (clause, bindings) = Self.whereClause(selection)
-        return try query("SELECT local_hour, \(Self.countSums) FROM chat_hours WHERE \(clause) GROUP BY local_hour ORDER BY local_hour", bindings: bindings) {
+        let table = selection.operatorName == nil ? "chat_hours" : "chat_operator_hours"
+        let (clause, bindings) = Self.whereClause(selection, operatorColumn: selection.operatorName != nil)
+        return try query("SELECT local_hour, \(Self.countColumns) FROM \(table) WHERE \(clause)", bindings: bindings) {
             (try $0.int64(0), try Self.counts($0, from: 1))
         }
     }
 
     /// The selected chats' counts by queue, protocol or librarian (empty: nobody).
     public func statisticsCounts(_ selection: StatisticsSelection, by dimension: StatisticsDimension) throws -> [(group: String, counts: StatisticsCounts)] {
-        let (clause, bindings) = Self.whereClause(selection)
         let column = dimension.column
-        return try query(
-            "SELECT \(column), \(Self.countSums) FROM chat_hours WHERE \(clause) GROUP BY \(column) ORDER BY \(column)", bindings: bindings
-        ) { (try $0.string(0), try Self.counts($0, from: 1)) }
+        let sql: String
+        let bindings: [(any SQLiteBindable)?]
+        if dimension == .operator || selection.operatorName != nil {
+            // Reports broken down by librarian cover whole days: the daily sums are a twenty-fourth of the hourly.
+            let (clause, values) = Self.whereClause(
+                selection, hourColumn: "local_day", from: Self.floorDivide(selection.fromHour, 24), to: Self.floorDivide(selection.toHour + 23, 24)
+            )
+            sql = "SELECT \(column), \(Self.countSums) FROM chat_operator_days WHERE \(clause) GROUP BY \(column) ORDER BY \(column)"
+            bindings = values
+        } else {
+            let (clause, values) = Self.whereClause(selection, operatorColumn: false)
+            sql = "SELECT \(column), \(Self.countSums) FROM chat_hours WHERE \(clause) GROUP BY \(column) ORDER BY \(column)"
+            bindings = values
+        }
+        return try query(sql, bindings: bindings) { (try $0.string(0), try Self.counts($0, from: 1)) }
     }
 
     /// Chats started in each hour of the week, Monday 00:00–01:00 being hour 0 (1970-01-01 was a Thursday).
     public func busiestHours(_ selection: StatisticsSelection) throws -> [Int: Int] {
-        let (clause, bindings) = Self.whereClause(selection)
-        let rows = try query(
-            "SELECT (local_hour + 72) % 168, sum(started) FROM chat_hours WHERE \(clause) GROUP BY 1", bindings: bindings
-        ) { (try $0.int(0), try $0.int(1)) }
-        return Dictionary(rows, uniquingKeysWith: +)
+        var week: [Int: Int] = [:]
+        for (hour, counts) in try statisticsCountsByHour(selection) {
+            week[Int(((hour + 72) % 168 + 168) % 168), default: 0] += counts.started
+        }
+        return week
     }
 
     /// The times of the selected answered chats (for percentiles), with the dimension's value when grouped by one.
+    /// Without a channel or librarian this reads the narrow index of answered chats' times only.
     public func answeredChatTimes(_ selection: StatisticsSelection, by dimension: StatisticsDimension? = nil) throws -> [ChatTimes] {
+        let narrow = dimension == nil && selection.protocolName == nil && selection.operatorName == nil
         let (clause, bindings) = Self.whereClause(selection)
         let group = dimension.map(\.column) ?? "''"
+        let index = narrow ? (selection.queue == nil ? "chat_statistics_times_by_hour" : "chat_statistics_times") : "chat_statistics_answered"
         return try query(
-            "SELECT local_hour, \(group), arrived_offline, wait_ms, duration_ms FROM chat_statistics WHERE \(clause) AND outcome = 1",
+            "SELECT local_hour, \(group), first_reply_ms, duration_ms FROM chat_statistics INDEXED BY \(index) WHERE \(clause) AND outcome = 1",
             bindings: bindings
         ) { row in
-            ChatTimes(
-                localHour: try row.int64(0), group: try row.string(1), arrivedOffline: try row.bool(2), waitMilliseconds: row.optionalInt64(3),
-                durationMilliseconds: row.optionalInt64(4)
-            )
+            ChatTimes(localHour: try row.int64(0), group: dimension == nil ? "" : try row.string(1), firstReplyMilliseconds: row.optionalInt64(2),
+                      durationMilliseconds: row.optionalInt64(3))
         }
     }
 

@@ -135,15 +135,14 @@ public struct ChatTimes: Sendable, Equatable {
     public var localHour: Int64
     /// The dimension's value when grouped by one, else empty.
     public var group: String
-    public var arrivedOffline: Bool
-    public var waitMilliseconds: Int64?
+    /// The wait for the first reply, unless the chat arrived while the queue was offline.
+    public var firstReplyMilliseconds: Int64?
     public var durationMilliseconds: Int64?
 
-    public init(localHour: Int64, group: String, arrivedOffline: Bool, waitMilliseconds: Int64?, durationMilliseconds: Int64?) {
+    public init(localHour: Int64, group: String, firstReplyMilliseconds: Int64?, durationMilliseconds: Int64?) {
         self.localHour = localHour
         self.group = group
-        self.arrivedOffline = arrivedOffline
-        self.waitMilliseconds = waitMilliseconds
+        self.firstReplyMilliseconds = firstReplyMilliseconds
         self.durationMilliseconds = durationMilliseconds
     }
 }
