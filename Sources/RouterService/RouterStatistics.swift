@@ -96,10 +96,10 @@ public final class RouterStatistics: StatisticsBackend, Service {
             request: request,
             hourCounts: rows.hours.map { ($0.hour, Self.counts($0.counts)) },
             groupCounts: rows.groups.map { (breakdown == .protocol ? Self.channel($0.group) : $0.group, Self.counts($0.counts)) },
-            times: rows.times.map {
-                AnsweredChatTimes(localHour: $0.localHour, group: breakdown == .protocol ? Self.channel($0.group) : $0.group,
-                                  firstReplyMilliseconds: $0.firstReplyMilliseconds, durationMilliseconds: $0.durationMilliseconds)
-            },
+            times: AnsweredChatTimes(
+                localHours: rows.times.localHours, groups: breakdown == .protocol ? rows.times.groups.map(Self.channel) : rows.times.groups,
+                firstReplies: rows.times.firstReplies, durations: rows.times.durations
+            ),
             hoursOfWeek: Self.hoursOfWeek(rows.hours),
             pendingChats: pending
         )

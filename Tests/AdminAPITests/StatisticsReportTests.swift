@@ -20,6 +20,19 @@ struct StatisticsReportTests {
     ] as [([Int64], Int, Double?)])
     func percentiles(values: [Int64], p: Int, expected: Double?) {
         #expect(StatisticsFigures.percentile(p, of: values.sorted()) == expected)
+        let (median, ninetieth) = StatisticsFigures.medianAndNinetieth(values)
+        #expect((p == 50 ? median : ninetieth) == expected, "selection agrees with sorting")
+    }
+
+    @Test("selection finds the same percentiles as sorting on random values with many repeats")
+    func selectionAgreesWithSorting() {
+        var generator = SystemRandomNumberGenerator()
+        for size in [1, 2, 3, 10, 101, 5000] {
+            let values = (0..<size).map { _ in Int64.random(in: 0..<50, using: &generator) * 1000 }
+            let sorted = values.sorted()
+            let (median, ninetieth) = StatisticsFigures.medianAndNinetieth(values)
+            #expect(median == StatisticsFigures.percentile(50, of: sorted) && ninetieth == StatisticsFigures.percentile(90, of: sorted), "\(values)")
+        }
     }
 
     @Test("periods are labelled on the wall clock: hours, days, weeks by their Monday, months")
@@ -43,10 +56,7 @@ struct StatisticsReportTests {
         let report = StatisticsReport(
             request: request, hourCounts: [(tuesdayTen, Self.counts(started: 3, answered: 2)), (tuesdayTen + 1, Self.counts(started: 1))],
             groupCounts: [],
-            times: [
-                AnsweredChatTimes(localHour: tuesdayTen, group: "", firstReplyMilliseconds: 30_000, durationMilliseconds: 600_000),
-                AnsweredChatTimes(localHour: tuesdayTen, group: "", firstReplyMilliseconds: nil, durationMilliseconds: 60_000),
-            ],
+            times: AnsweredChatTimes(localHours: [tuesdayTen, tuesdayTen], firstReplies: [30_000, -1], durations: [600_000, 60_000]),
             hoursOfWeek: [34: 3, 35: 1], pendingChats: 0
         )
         #expect(report.rows.map(\.label) == ["2024-05-06", "2024-05-07", "2024-05-08"])
@@ -56,7 +66,7 @@ struct StatisticsReportTests {
         var monthly = request
         monthly.period = .month
         monthly.toDay = Self.monday + 40
-        let months = StatisticsReport(request: monthly, hourCounts: [(tuesdayTen, Self.counts(started: 2))], groupCounts: [], times: [],
+        let months = StatisticsReport(request: monthly, hourCounts: [(tuesdayTen, Self.counts(started: 2))], groupCounts: [], times: AnsweredChatTimes(),
                                       hoursOfWeek: [:], pendingChats: 0)
         #expect(months.rows.map(\.label) == ["2024-05", "2024-06"] && months.rows.map(\.figures.counts.started) == [2, 0])
         #expect(report.totals.durationP90 == 600)
@@ -70,10 +80,7 @@ struct StatisticsReportTests {
         request.breakdown = .operator
         let report = StatisticsReport(
             request: request, hourCounts: [], groupCounts: [("alice", Self.counts(started: 2, answered: 2)), ("bob", Self.counts(started: 1, answered: 1))],
-            times: [
-                AnsweredChatTimes(localHour: 0, group: "alice", firstReplyMilliseconds: 1000, durationMilliseconds: nil),
-                AnsweredChatTimes(localHour: 0, group: "bob", firstReplyMilliseconds: 9000, durationMilliseconds: nil),
-            ],
+            times: AnsweredChatTimes(localHours: [0, 0], groups: ["alice", "bob"], firstReplies: [1000, 9000], durations: [-1, -1]),
             hoursOfWeek: [:], pendingChats: 0
         )
         #expect(report.rows.map(\.label) == ["alice", "bob"])

@@ -107,8 +107,9 @@ struct StatisticsTests {
         #expect(try db.statisticsCounts(day, by: .operator).map { ($0.group, $0.counts.started) }.elementsEqual([("", 4), ("alice", 1)], by: ==))
         // Monday 10:00 local is hour 10 of the week; 04:00 is hour 4.
         #expect(try db.busiestHours(day) == [10: 2, 4: 1, 12: 1, 13: 1])
-        #expect(try db.answeredChatTimes(day).map(\.firstReplyMilliseconds) == [90_000])
-        #expect(try db.answeredChatTimes(day, by: .operator).map(\.group) == ["alice"])
+        #expect(try db.answeredChatTimes(day).firstReplies == [90_000])
+        #expect(try db.answeredChatTimes(day).durations == [600_000])
+        #expect(try db.answeredChatTimes(day, by: .operator).groups == ["alice"])
         let export = try db.chatExport(day, after: 0, limit: 10)
         #expect(export.map(\.id) == [1, 2, 3, 4, 5])
         #expect(export[1].firstMessageAt == Self.monday + 9 * Self.hour)

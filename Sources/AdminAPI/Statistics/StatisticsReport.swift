@@ -37,19 +37,19 @@ public struct ChatCounts: Sendable, Equatable {
     }
 }
 
-/// One answered chat's times.
+/// Answered chats' times as columns: element `i` of each array is one chat. `groups` is empty unless the report is
+/// broken down; -1 means none (a first reply after a night in the offline inbox, a length of a chat still open).
 public struct AnsweredChatTimes: Sendable, Equatable {
-    public var localHour: Int64
-    public var group: String
-    /// The wait for the first reply; `nil` for a chat whose first message waited in the offline inbox.
-    public var firstReplyMilliseconds: Int64?
-    public var durationMilliseconds: Int64?
+    public var localHours: [Int64]
+    public var groups: [String]
+    public var firstReplies: [Int64]
+    public var durations: [Int64]
 
-    public init(localHour: Int64, group: String, firstReplyMilliseconds: Int64?, durationMilliseconds: Int64?) {
-        self.localHour = localHour
-        self.group = group
-        self.firstReplyMilliseconds = firstReplyMilliseconds
-        self.durationMilliseconds = durationMilliseconds
+    public init(localHours: [Int64] = [], groups: [String] = [], firstReplies: [Int64] = [], durations: [Int64] = []) {
+        self.localHours = localHours
+        self.groups = groups
+        self.firstReplies = firstReplies
+        self.durations = durations
     }
 }
 
@@ -104,22 +104,62 @@ public struct StatisticsFigures: Sendable, Equatable {
 
     public init(counts: ChatCounts, waits: [Int64], durations: [Int64]) {
         self.counts = counts
-        var waits = waits
-        var durations = durations
-        waits.sort()
-        durations.sort()
-        firstReplyP50 = Self.percentile(50, of: waits)
-        firstReplyP90 = Self.percentile(90, of: waits)
-        durationP50 = Self.percentile(50, of: durations)
-        durationP90 = Self.percentile(90, of: durations)
+        (firstReplyP50, firstReplyP90) = Self.medianAndNinetieth(waits)
+        (durationP50, durationP90) = Self.medianAndNinetieth(durations)
     }
 
-    /// The nearest-rank percentile of sorted milliseconds, in seconds (to the millisecond): the smallest value that
-    /// at least `p` % of the values do not exceed.
+    /// The rank (1-based) of the nearest-rank percentile `p` of `count` values: the smallest value that at least
+    /// `p` % of the values do not exceed.
+    static func rank(_ p: Int, of count: Int) -> Int { max(1, (p * count + 99) / 100) }
+
+    /// The nearest-rank percentile of sorted milliseconds, in seconds (to the millisecond).
     public static func percentile(_ p: Int, of sorted: [Int64]) -> Double? {
         guard !sorted.isEmpty else { return nil }
-        let rank = max(1, (p * sorted.count + 99) / 100)
-        return Double(sorted[rank - 1]) / 1000
+        return Double(sorted[rank(p, of: sorted.count) - 1]) / 1000
+    }
+
+    /// p50 and p90 in seconds, found by selection (linear on average) rather than by sorting: a year can be
+    /// hundreds of thousands of values.
+    static func medianAndNinetieth(_ values: [Int64]) -> (Double?, Double?) {
+        guard !values.isEmpty else { return (nil, nil) }
+        var values = values
+        let median = rank(50, of: values.count) - 1
+        let ninetieth = rank(90, of: values.count) - 1
+        select(&values, median, in: 0..<values.count)
+        select(&values, ninetieth, in: median..<values.count)
+        return (Double(values[median]) / 1000, Double(values[ninetieth]) / 1000)
+    }
+
+    /// Moves the `k`-th smallest of `values[range]` to index `k`, smaller ones before it and larger after (Hoare's
+    /// selection with the middle element as pivot, three-way partition so equal values do not degrade it).
+    static func select(_ values: inout [Int64], _ k: Int, in range: Range<Int>) {
+        var low = range.lowerBound
+        var high = range.upperBound - 1
+        while low < high {
+            let pivot = values[low + (high - low) / 2]
+            var less = low
+            var index = low
+            var greater = high
+            while index <= greater {
+                if values[index] < pivot {
+                    values.swapAt(less, index)
+                    less += 1
+                    index += 1
+                } else if values[index] > pivot {
+                    values.swapAt(index, greater)
+                    greater -= 1
+                } else {
+                    index += 1
+                }
+            }
+            if k < less {
+                high = less - 1
+            } else if k > greater {
+                low = greater + 1
+            } else {
+                return
+            }
+        }
     }
 
     /// The figures in the order and with the names the API, the CSV summary and the console use.
@@ -161,7 +201,7 @@ public struct StatisticsReport: Sendable, Equatable {
     /// hundreds of thousands of times, and formatting a date for each would cost more than reading them.
     public init(
         request: StatisticsRequest, hourCounts: [(hour: Int64, counts: ChatCounts)], groupCounts: [(group: String, counts: ChatCounts)],
-        times: [AnsweredChatTimes], hoursOfWeek: [Int: Int], pendingChats: Int
+        times: AnsweredChatTimes, hoursOfWeek: [Int: Int], pendingChats: Int
     ) {
         self.request = request
         self.pendingChats = pendingChats
@@ -171,22 +211,16 @@ public struct StatisticsReport: Sendable, Equatable {
         } else {
             for (_, counts) in hourCounts { total += counts }
         }
-        var allWaits: [Int64] = []
-        var allDurations: [Int64] = []
-        allWaits.reserveCapacity(times.count)
-        allDurations.reserveCapacity(times.count)
-        for time in times {
-            if let wait = time.firstReplyMilliseconds { allWaits.append(wait) }
-            if let duration = time.durationMilliseconds { allDurations.append(duration) }
-        }
+        let allWaits = times.firstReplies.filter { $0 >= 0 }
+        let allDurations = times.durations.filter { $0 >= 0 }
         totals = StatisticsFigures(counts: total, waits: allWaits, durations: allDurations)
 
         if request.breakdown != nil {
             var waitsByGroup: [String: [Int64]] = [:]
             var durationsByGroup: [String: [Int64]] = [:]
-            for time in times {
-                if let wait = time.firstReplyMilliseconds { waitsByGroup[time.group, default: []].append(wait) }
-                if let duration = time.durationMilliseconds { durationsByGroup[time.group, default: []].append(duration) }
+            for (index, group) in times.groups.enumerated() {
+                if times.firstReplies[index] >= 0 { waitsByGroup[group, default: []].append(times.firstReplies[index]) }
+                if times.durations[index] >= 0 { durationsByGroup[group, default: []].append(times.durations[index]) }
             }
             rows = groupCounts.map { group, counts in
                 Row(label: group, figures: StatisticsFigures(counts: counts, waits: waitsByGroup[group] ?? [], durations: durationsByGroup[group] ?? []))
@@ -208,10 +242,15 @@ public struct StatisticsReport: Sendable, Equatable {
                 waitsByPeriod[0] = allWaits
                 durationsByPeriod[0] = allDurations
             } else {
-                for time in times {
-                    let key = keyer.key(time.localHour)
-                    if let wait = time.firstReplyMilliseconds { waitsByPeriod[key, default: []].append(wait) }
-                    if let duration = time.durationMilliseconds { durationsByPeriod[key, default: []].append(duration) }
+                var lastHour = Int64.min
+                var key: Int64 = 0
+                for (index, hour) in times.localHours.enumerated() {
+                    if hour != lastHour {
+                        key = keyer.key(hour)
+                        lastHour = hour
+                    }
+                    if times.firstReplies[index] >= 0 { waitsByPeriod[key, default: []].append(times.firstReplies[index]) }
+                    if times.durations[index] >= 0 { durationsByPeriod[key, default: []].append(times.durations[index]) }
                 }
             }
             rows = counts.keys.sorted().map { key in

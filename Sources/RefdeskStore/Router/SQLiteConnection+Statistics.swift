@@ -284,17 +284,26 @@ extension SQLiteConnection {
 
     /// The times of the selected answered chats (for percentiles), with the dimension's value when grouped by one.
     /// Without a channel or librarian this reads the narrow index of answered chats' times only.
-    public func answeredChatTimes(_ selection: StatisticsSelection, by dimension: StatisticsDimension? = nil) throws -> [ChatTimes] {
+    public func answeredChatTimes(_ selection: StatisticsSelection, by dimension: StatisticsDimension? = nil) throws -> ChatTimes {
         let narrow = dimension == nil && selection.protocolName == nil && selection.operatorName == nil
         let (clause, bindings) = Self.whereClause(selection)
         let group = dimension.map(\.column) ?? "''"
         let index = narrow ? (selection.queue == nil ? "chat_statistics_times_by_hour" : "chat_statistics_times") : "chat_statistics_answered"
-        return try query(
-            "SELECT local_hour, \(group), first_reply_ms, duration_ms FROM chat_statistics INDEXED BY \(index) WHERE \(clause) AND outcome = 1",
-            bindings: bindings
-        ) { row in
-            ChatTimes(localHour: try row.int64(0), group: dimension == nil ? "" : try row.string(1), firstReplyMilliseconds: row.optionalInt64(2),
-                      durationMilliseconds: row.optionalInt64(3))
+        let sql = """
+            SELECT local_hour, coalesce(first_reply_ms, -1), coalesce(duration_ms, -1), \(group)
+            FROM chat_statistics INDEXED BY \(index) WHERE \(clause) AND outcome = 1
+            """
+        return try withStatement(sql) { statement in
+            try statement.bind(bindings)
+            var times = ChatTimes()
+            let row = statement.row
+            while try statement.step() {
+                times.localHours.append(try row.int64(0))
+                times.firstReplies.append(try row.int64(1))
+                times.durations.append(try row.int64(2))
+                if dimension != nil { times.groups.append(try row.string(3)) }
+            }
+            return times
         }
     }
 
