@@ -86,20 +86,34 @@ public final class RouterStatistics: StatisticsBackend, Service {
         let selection = Self.selection(request)
         let breakdown = request.breakdown.map(Self.dimension)
         let rows = try await reader.read { connection in
-            (
-                hours: try connection.statisticsCountsByHour(selection),
-                groups: try breakdown.map { try connection.statisticsCounts(selection, by: $0) } ?? [],
-                times: try connection.answeredChatTimes(selection, by: breakdown)
+            let groups = try breakdown.map { try connection.statisticsCounts(selection, by: $0) } ?? []
+            var groupTimes: [String: ChatTimes] = [:]
+            if let breakdown {
+                for (group, _) in groups {
+                    var one = selection
+                    switch breakdown {
+                    case .queue: one.queue = group
+                    case .protocol: one.protocolName = group
+                    case .operator: one.operatorName = group
+                    }
+                    groupTimes[group] = try connection.answeredChatTimes(one)
+                }
+            }
+            return (
+                hours: try connection.statisticsCountsByHour(selection), groups: groups,
+                times: try connection.answeredChatTimes(selection), groupTimes: groupTimes
             )
         }
+        func times(_ times: ChatTimes) -> AnsweredChatTimes {
+            AnsweredChatTimes(localHours: times.localHours, firstReplies: times.firstReplies, durations: times.durations)
+        }
+        let label = { (group: String) in breakdown == .protocol ? Self.channel(group) : group }
         return StatisticsReport(
             request: request,
             hourCounts: rows.hours.map { ($0.hour, Self.counts($0.counts)) },
-            groupCounts: rows.groups.map { (breakdown == .protocol ? Self.channel($0.group) : $0.group, Self.counts($0.counts)) },
-            times: AnsweredChatTimes(
-                localHours: rows.times.localHours, groups: breakdown == .protocol ? rows.times.groups.map(Self.channel) : rows.times.groups,
-                firstReplies: rows.times.firstReplies, durations: rows.times.durations
-            ),
+            groupCounts: rows.groups.map { (label($0.group), Self.counts($0.counts)) },
+            times: times(rows.times),
+            groupTimes: Dictionary(rows.groupTimes.map { (label($0.key), times($0.value)) }, uniquingKeysWith: { first, _ in first }),
             hoursOfWeek: Self.hoursOfWeek(rows.hours),
             pendingChats: pending
         )

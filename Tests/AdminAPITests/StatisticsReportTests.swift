@@ -80,7 +80,9 @@ struct StatisticsReportTests {
         request.breakdown = .operator
         let report = StatisticsReport(
             request: request, hourCounts: [], groupCounts: [("alice", Self.counts(started: 2, answered: 2)), ("bob", Self.counts(started: 1, answered: 1))],
-            times: AnsweredChatTimes(localHours: [0, 0], groups: ["alice", "bob"], firstReplies: [1000, 9000], durations: [-1, -1]),
+            times: AnsweredChatTimes(localHours: [0, 0], firstReplies: [1000, 9000], durations: [-1, -1]),
+            groupTimes: ["alice": AnsweredChatTimes(localHours: [0], firstReplies: [1000], durations: [-1]),
+                         "bob": AnsweredChatTimes(localHours: [0], firstReplies: [9000], durations: [-1])],
             hoursOfWeek: [:], pendingChats: 0
         )
         #expect(report.rows.map(\.label) == ["alice", "bob"])

@@ -109,7 +109,14 @@ struct StatisticsTests {
         #expect(try db.busiestHours(day) == [10: 2, 4: 1, 12: 1, 13: 1])
         #expect(try db.answeredChatTimes(day).firstReplies == [90_000])
         #expect(try db.answeredChatTimes(day).durations == [600_000])
-        #expect(try db.answeredChatTimes(day, by: .operator).groups == ["alice"])
+        var aliceOnly = day
+        aliceOnly.operatorName = "alice"
+        #expect(try db.answeredChatTimes(aliceOnly).firstReplies == [90_000])
+        aliceOnly.operatorName = "bob"
+        #expect(try db.answeredChatTimes(aliceOnly).count == 0)
+        var texts = day
+        texts.protocolName = "twilio"
+        #expect(try db.answeredChatTimes(texts).durations == [600_000])
         let export = try db.chatExport(day, after: 0, limit: 10)
         #expect(export.map(\.id) == [1, 2, 3, 4, 5])
         #expect(export[1].firstMessageAt == Self.monday + 9 * Self.hour)

@@ -37,20 +37,21 @@ public struct ChatCounts: Sendable, Equatable {
     }
 }
 
-/// Answered chats' times as columns: element `i` of each array is one chat. `groups` is empty unless the report is
-/// broken down; -1 means none (a first reply after a night in the offline inbox, a length of a chat still open).
+/// Answered chats' times as columns: element `i` of each array is one chat; -1 means none (a first reply after a
+/// night in the offline inbox, the length of a chat still open).
 public struct AnsweredChatTimes: Sendable, Equatable {
     public var localHours: [Int64]
-    public var groups: [String]
     public var firstReplies: [Int64]
     public var durations: [Int64]
 
-    public init(localHours: [Int64] = [], groups: [String] = [], firstReplies: [Int64] = [], durations: [Int64] = []) {
+    public init(localHours: [Int64] = [], firstReplies: [Int64] = [], durations: [Int64] = []) {
         self.localHours = localHours
-        self.groups = groups
         self.firstReplies = firstReplies
         self.durations = durations
     }
+
+    var waits: [Int64] { firstReplies.filter { $0 >= 0 } }
+    var lengths: [Int64] { durations.filter { $0 >= 0 } }
 }
 
 /// What a period of statistics spans, on the queue's wall clock.
@@ -125,14 +126,16 @@ public struct StatisticsFigures: Sendable, Equatable {
         var values = values
         let median = rank(50, of: values.count) - 1
         let ninetieth = rank(90, of: values.count) - 1
-        select(&values, median, in: 0..<values.count)
-        select(&values, ninetieth, in: median..<values.count)
+        values.withUnsafeMutableBufferPointer { buffer in
+            select(buffer, median, in: 0..<buffer.count)
+            select(buffer, ninetieth, in: median..<buffer.count)
+        }
         return (Double(values[median]) / 1000, Double(values[ninetieth]) / 1000)
     }
 
     /// Moves the `k`-th smallest of `values[range]` to index `k`, smaller ones before it and larger after (Hoare's
     /// selection with the middle element as pivot, three-way partition so equal values do not degrade it).
-    static func select(_ values: inout [Int64], _ k: Int, in range: Range<Int>) {
+    static func select(_ values: UnsafeMutableBufferPointer<Int64>, _ k: Int, in range: Range<Int>) {
         var low = range.lowerBound
         var high = range.upperBound - 1
         while low < high {
@@ -201,7 +204,7 @@ public struct StatisticsReport: Sendable, Equatable {
     /// hundreds of thousands of times, and formatting a date for each would cost more than reading them.
     public init(
         request: StatisticsRequest, hourCounts: [(hour: Int64, counts: ChatCounts)], groupCounts: [(group: String, counts: ChatCounts)],
-        times: AnsweredChatTimes, hoursOfWeek: [Int: Int], pendingChats: Int
+        times: AnsweredChatTimes, groupTimes: [String: AnsweredChatTimes] = [:], hoursOfWeek: [Int: Int], pendingChats: Int
     ) {
         self.request = request
         self.pendingChats = pendingChats
@@ -211,19 +214,14 @@ public struct StatisticsReport: Sendable, Equatable {
         } else {
             for (_, counts) in hourCounts { total += counts }
         }
-        let allWaits = times.firstReplies.filter { $0 >= 0 }
-        let allDurations = times.durations.filter { $0 >= 0 }
+        let allWaits = times.waits
+        let allDurations = times.lengths
         totals = StatisticsFigures(counts: total, waits: allWaits, durations: allDurations)
 
         if request.breakdown != nil {
-            var waitsByGroup: [String: [Int64]] = [:]
-            var durationsByGroup: [String: [Int64]] = [:]
-            for (index, group) in times.groups.enumerated() {
-                if times.firstReplies[index] >= 0 { waitsByGroup[group, default: []].append(times.firstReplies[index]) }
-                if times.durations[index] >= 0 { durationsByGroup[group, default: []].append(times.durations[index]) }
-            }
             rows = groupCounts.map { group, counts in
-                Row(label: group, figures: StatisticsFigures(counts: counts, waits: waitsByGroup[group] ?? [], durations: durationsByGroup[group] ?? []))
+                let times = groupTimes[group] ?? AnsweredChatTimes()
+                return Row(label: group, figures: StatisticsFigures(counts: counts, waits: times.waits, durations: times.lengths))
             }
         } else {
             let keyer = PeriodKeyer(period: request.period)

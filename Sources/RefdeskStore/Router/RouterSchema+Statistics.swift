@@ -83,9 +83,11 @@ extension RouterSchema {
         -- Answered chats' times, narrow, for percentiles over a queue (or every queue) and a range.
         CREATE INDEX chat_statistics_times ON chat_statistics(queue, local_hour, first_reply_ms, duration_ms) WHERE outcome = 1;
         CREATE INDEX chat_statistics_times_by_hour ON chat_statistics(local_hour, first_reply_ms, duration_ms) WHERE outcome = 1;
-        -- The same with channel and librarian, for reports filtered or broken down by them.
-        CREATE INDEX chat_statistics_answered
-            ON chat_statistics(local_hour, queue, protocol, operator, first_reply_ms, duration_ms) WHERE outcome = 1;
+        -- The same by librarian and by channel, for reports about one (a breakdown reads one after the other).
+        CREATE INDEX chat_statistics_times_by_operator
+            ON chat_statistics(operator, local_hour, queue, protocol, first_reply_ms, duration_ms) WHERE outcome = 1;
+        CREATE INDEX chat_statistics_times_by_protocol
+            ON chat_statistics(protocol, local_hour, queue, first_reply_ms, duration_ms) WHERE outcome = 1;
 
         -- The sums the reports read: by queue, local hour and channel; by librarian, also per hour (reports about one
         -- librarian) and per local day (reports broken down by librarian).

@@ -282,15 +282,17 @@ extension SQLiteConnection {
         return week
     }
 
-    /// The times of the selected answered chats (for percentiles), with the dimension's value when grouped by one.
-    /// Without a channel or librarian this reads the narrow index of answered chats' times only.
-    public func answeredChatTimes(_ selection: StatisticsSelection, by dimension: StatisticsDimension? = nil) throws -> ChatTimes {
-        let narrow = dimension == nil && selection.protocolName == nil && selection.operatorName == nil
+    /// The times of the selected answered chats, for percentiles, read from the narrowest index that fits: by
+    /// librarian when one is named, else by channel when one is named, else by queue (or hour, for every queue). A
+    /// breakdown asks once per group, so no row carries its group's name.
+    public func answeredChatTimes(_ selection: StatisticsSelection) throws -> ChatTimes {
+        let index =
+            selection.operatorName != nil ? "chat_statistics_times_by_operator"
+            : selection.protocolName != nil ? "chat_statistics_times_by_protocol"
+            : selection.queue != nil ? "chat_statistics_times" : "chat_statistics_times_by_hour"
         let (clause, bindings) = Self.whereClause(selection)
-        let group = dimension.map(\.column) ?? "''"
-        let index = narrow ? (selection.queue == nil ? "chat_statistics_times_by_hour" : "chat_statistics_times") : "chat_statistics_answered"
         let sql = """
-            SELECT local_hour, coalesce(first_reply_ms, -1), coalesce(duration_ms, -1), \(group)
+            SELECT local_hour, coalesce(first_reply_ms, -1), coalesce(duration_ms, -1)
             FROM chat_statistics INDEXED BY \(index) WHERE \(clause) AND outcome = 1
             """
         return try withStatement(sql) { statement in
@@ -301,7 +303,6 @@ extension SQLiteConnection {
                 times.localHours.append(try row.int64(0))
                 times.firstReplies.append(try row.int64(1))
                 times.durations.append(try row.int64(2))
-                if dimension != nil { times.groups.append(try row.string(3)) }
             }
             return times
         }

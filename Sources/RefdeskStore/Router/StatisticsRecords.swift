@@ -131,11 +131,9 @@ public enum StatisticsDimension: String, Sendable, CaseIterable {
 }
 
 /// Answered chats' times, for percentiles, as columns (a year of a busy desk is hundreds of thousands of chats:
-/// four arrays cost far less than as many structs). Element `i` of each array belongs to the same chat.
+/// three arrays cost far less than as many structs). Element `i` of each array belongs to the same chat.
 public struct ChatTimes: Sendable, Equatable {
     public var localHours: [Int64] = []
-    /// The dimension's value when grouped by one, else empty (no element at all).
-    public var groups: [String] = []
     /// The wait for the first reply; -1 where the chat arrived while the queue was offline.
     public var firstReplies: [Int64] = []
     /// From the first reply to the end; -1 while the chat is open.
