@@ -71,6 +71,13 @@ def rss_kib(pid: int) -> int:
     return status_kib(pid, "VmRSS")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used: a figure the neighbours on a shared machine do not inflate as much
+    as they do wall time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def memory(pid: int) -> str:
     """RSS, split into anonymous memory (the daemon's own heap and stacks) and file-backed pages (mapped code and
     read-only data of the executable and its shared libraries, shared with every process that maps them)."""
@@ -813,14 +820,16 @@ class Bench:
                              ("all queues, a year by librarian", {"from": "2024-01-01", "to": "2024-12-31", "by": "operator"}),
                              ("queue ask, a year by hour", {"queue": "ask", "from": "2024-01-01", "to": "2024-12-31", "period": "hour"})):
             times = []
+            cpu = cpu_seconds(router.process.pid)
             for _ in range(5):
                 started = time.monotonic()
                 response = session.get(base + "/statistics", params=query)
                 times.append(time.monotonic() - started)
                 assert response.status_code == 200, response.text
+            cpu = (cpu_seconds(router.process.pid) - cpu) / 5
             counted = response.json()["totals"]["started"]
-            self.row("statistics", f"GET /statistics, {label} ({counted:,} chats): p50 / max of 5",
-                     f"{ms(percentile(times, 0.5))} / {ms(max(times))} ms", "< 200 ms")
+            self.row("statistics", f"GET /statistics, {label} ({counted:,} chats): p50 / max of 5 (router CPU each)",
+                     f"{ms(percentile(times, 0.5))} / {ms(max(times))} ms ({ms(cpu)} ms)", "< 200 ms")
         started = time.monotonic()
         exported = session.get(base + "/statistics/chats.csv", params={"queue": "ask", "from": "2024-01-01", "to": "2024-01-31"})
         self.row("statistics", f"CSV export, queue ask, a month ({exported.text.count(chr(10)) - 1:,} chats)",

@@ -99,10 +99,18 @@ public final class RouterStatistics: StatisticsBackend, Service {
                     groupTimes[group] = try connection.answeredChatTimes(one)
                 }
             }
-            return (
-                hours: try connection.statisticsCountsByHour(selection), groups: groups,
-                times: try connection.answeredChatTimes(selection), groupTimes: groupTimes
-            )
+            // The groups of a breakdown are all the selected chats: their times together are the totals'.
+            var times = ChatTimes()
+            if breakdown == nil {
+                times = try connection.answeredChatTimes(selection)
+            } else {
+                for part in groupTimes.values {
+                    times.localHours += part.localHours
+                    times.firstReplies += part.firstReplies
+                    times.durations += part.durations
+                }
+            }
+            return (hours: try connection.statisticsCountsByHour(selection), groups: groups, times: times, groupTimes: groupTimes)
         }
         func times(_ times: ChatTimes) -> AnsweredChatTimes {
             AnsweredChatTimes(localHours: times.localHours, firstReplies: times.firstReplies, durations: times.durations)

@@ -240,16 +240,30 @@ public struct StatisticsReport: Sendable, Equatable {
                 waitsByPeriod[0] = allWaits
                 durationsByPeriod[0] = allDurations
             } else {
+                // The times come in local-hour order, so a period's are one run: collected without a lookup per chat.
                 var lastHour = Int64.min
                 var key: Int64 = 0
+                var waits: [Int64] = []
+                var lengths: [Int64] = []
+                func flush() {
+                    if !waits.isEmpty { waitsByPeriod[key, default: []] += waits }
+                    if !lengths.isEmpty { durationsByPeriod[key, default: []] += lengths }
+                    waits.removeAll(keepingCapacity: true)
+                    lengths.removeAll(keepingCapacity: true)
+                }
                 for (index, hour) in times.localHours.enumerated() {
                     if hour != lastHour {
-                        key = keyer.key(hour)
+                        let next = keyer.key(hour)
+                        if next != key {
+                            flush()
+                            key = next
+                        }
                         lastHour = hour
                     }
-                    if times.firstReplies[index] >= 0 { waitsByPeriod[key, default: []].append(times.firstReplies[index]) }
-                    if times.durations[index] >= 0 { durationsByPeriod[key, default: []].append(times.durations[index]) }
+                    if times.firstReplies[index] >= 0 { waits.append(times.firstReplies[index]) }
+                    if times.durations[index] >= 0 { lengths.append(times.durations[index]) }
                 }
+                flush()
             }
             rows = counts.keys.sorted().map { key in
                 Row(

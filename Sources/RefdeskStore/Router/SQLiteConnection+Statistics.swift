@@ -284,7 +284,7 @@ extension SQLiteConnection {
 
     /// The times of the selected answered chats, for percentiles, read from the narrowest index that fits: by
     /// librarian when one is named, else by channel when one is named, else by queue (or hour, for every queue). A
-    /// breakdown asks once per group, so no row carries its group's name.
+    /// breakdown asks once per group, so no row carries its group's name. In local-hour order (the index's, no sort).
     public func answeredChatTimes(_ selection: StatisticsSelection) throws -> ChatTimes {
         let index =
             selection.operatorName != nil ? "chat_statistics_times_by_operator"
@@ -293,7 +293,7 @@ extension SQLiteConnection {
         let (clause, bindings) = Self.whereClause(selection)
         let sql = """
             SELECT local_hour, coalesce(first_reply_ms, -1), coalesce(duration_ms, -1)
-            FROM chat_statistics INDEXED BY \(index) WHERE \(clause) AND outcome = 1
+            FROM chat_statistics INDEXED BY \(index) WHERE \(clause) AND outcome = 1 ORDER BY local_hour
             """
         return try withStatement(sql) { statement in
             try statement.bind(bindings)
