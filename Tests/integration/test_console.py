@@ -95,15 +95,18 @@ def test_console_in_a_real_browser(workdir, processes, prosody, librarians, cert
     downloads.mkdir()
     driver = chromium(downloads)
     try:
-        # Signing in: the console sends unknown visitors to the sign-in page.
+        # Signing in: a page asked for without a session is the sign-in form (401), which comes back to that page.
+        assert requests.get(base + "/console", verify=str(certificate[0])).status_code == 401
         driver.get(base + "/console")
-        WebDriverWait(driver, 10).until(lambda d: d.current_url.endswith("/console/login"))
+        assert driver.find_element(By.CSS_SELECTOR, "h1").text == "Sign in"
         shoot(driver, "login")
         driver.find_element(By.ID, "f-username").send_keys("root")
         driver.find_element(By.ID, "f-password").send_keys(ADMIN_PASSWORD)
         submit(driver, "Sign in")
-        WebDriverWait(driver, 10).until(lambda d: d.current_url.rstrip("/").endswith("/console"))
-        assert "No chat is waiting." in driver.find_element(By.ID, "desk").text
+        waiting(driver).until(lambda d: "No chat is waiting." in d.find_element(By.ID, "desk").text)
+        assert driver.current_url.rstrip("/").endswith("/console")
+        status_says(driver, "Signed in.")
+        driver.get_log("browser")  # the 401 of the page before signing in was logged; the check at the end covers the rest
         shoot(driver, "desk-empty")
 
         # A patron's text arrives on the desk by itself (server-sent events), without a reload.

@@ -59,8 +59,9 @@ extension AdminService {
         if let token = request.cookie(SessionCookie.name), let name = await auth.user(for: token, at: now()) {
             account = try? await backend.account(named: name)
         }
-        if route == .login { return account == nil ? Self.html(ConsolePages.login()) : Self.redirect("/console") }
-        guard let user = account else { return Self.redirect("/console/login") }
+        if route == .login { return account == nil ? Self.html(ConsolePages.login(then: "/console")) : Self.redirect("/console") }
+        // Not signed in: the page answers 401 with the sign-in form, which brings the visitor back to it.
+        guard let user = account else { return Self.html(ConsolePages.login(then: "reload"), status: 401) }
         do {
             let fields = try RequestFields(request: request)
             return try await consolePage(route, fields: fields, request: request, user: user)

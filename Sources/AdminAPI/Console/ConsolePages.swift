@@ -2,9 +2,10 @@
 enum ConsolePages {
     typealias H = ConsoleHTML
 
-    static func login() -> String {
+    /// The sign-in form; `then` is where to go once signed in (`reload`: the page that asked for it).
+    static func login(then: String) -> String {
         let form = """
-            <form class="api login" data-api="/2011-12-03/auth/login" data-method="POST" data-then="/console" data-said="Signed in." aria-label="Sign in">
+            <form class="api login" data-api="/2011-12-03/auth/login" data-method="POST" data-then="\(H.escape(then))" data-said="Signed in." aria-label="Sign in">
             \(H.input("username", label: "User name", required: true))
             \(H.input("password", label: "Password", type: "password", required: true))
             <button type="submit">Sign in</button>

@@ -62,7 +62,7 @@ extension AdminService {
     func statisticsRequest(_ fields: RequestFields) async throws -> StatisticsRequest {
         let today = await statistics.today()
         func date(_ name: String) throws -> Int? {
-            guard let text = try fields.optional(name), !text.isEmpty else { return nil }
+            guard let text = try fields.optional(name) else { return nil }
             guard let day = LocalDate.parse(text) else { throw RequestFields.Invalid(message: "Field \(name) must be a date YYYY-MM-DD, got \"\(text)\"") }
             return day
         }
@@ -75,13 +75,13 @@ extension AdminService {
             request.channel = channel == "twilio" ? "sms" : channel
         }
         request.operatorName = try fields.optional("operator").flatMap { $0.isEmpty ? nil : $0 }
-        if let period = try fields.optional("period"), !period.isEmpty {
+        if let period = try fields.optional("period") {
             guard let parsed = StatisticsPeriod(rawValue: period.lowercased()) else {
                 throw RequestFields.Invalid(message: "Field period must be hour, day, week, month or range, got \"\(period)\"")
             }
             request.period = parsed
         }
-        if let breakdown = try fields.optional("by"), !breakdown.isEmpty {
+        if let breakdown = try fields.optional("by") {
             guard let parsed = StatisticsBreakdown(rawValue: breakdown.lowercased()) else {
                 throw RequestFields.Invalid(message: "Field by must be queue, channel or operator, got \"\(breakdown)\"")
             }
