@@ -22,7 +22,7 @@ enum ConsoleAssets {
         form.api,form.filters{display:flex;flex-wrap:wrap;gap:8px 12px;align-items:end;margin:8px 0;padding:8px;border:1px solid #c8ccd0;border-radius:4px}
         form.api label,form.filters label{display:block;font-weight:600}
         form.signout{border:0;padding:0;margin:0 0 0 auto}
-        label+input,label+select{display:block}
+        .field{display:flex;flex-direction:column;gap:2px;max-width:100%}.field input,.field select{max-width:100%}
         input,select,button,.button{font:inherit;padding:6px 10px;border:1px solid #5c6670;border-radius:4px;min-height:44px}
         button,.button{background:#0b4f9c;color:#fff;border-color:#0b4f9c;cursor:pointer;text-decoration:none;display:inline-block}
         small{display:block;color:#4a5560}
@@ -39,7 +39,7 @@ enum ConsoleAssets {
         .key{display:inline-block;width:12px;height:12px}.key.started{background:#9db7d5}.key.answered{background:#0b4f9c}
         table.hours td{text-align:center;min-width:2.2em;padding:2px}
         .heat-0{background:#fff}.heat-1{background:#e3effa}.heat-2{background:#b8d3ef}.heat-3{background:#7fa8d6}.heat-4{background:#0b4f9c;color:#fff}
-        @media (max-width:600px){header{padding:8px}main{padding:8px}form.api,form.filters{display:block}form.api>*,form.filters>*{margin-top:6px}}
+        @media (max-width:600px){header{padding:8px}main{padding:8px}form.api,form.filters{display:block}form.api>*,form.filters>*{margin-top:6px}.field input{width:100%}}
         """
 
     /// The tab's icon: a speech bubble.

@@ -105,8 +105,8 @@ enum ConsoleHTML {
         let hintID = "\(id)-hint"
         let hintText = hint.map { "<small id=\"\(hintID)\">\(escape($0))</small>" } ?? ""
         return """
-            <label for="\(id)">\(escape(label))</label>\
-            <input id="\(id)" name="\(name)" type="\(type)" value="\(escape(value))"\(required ? " required" : "")\(hint == nil ? "" : " aria-describedby=\"\(hintID)\"")>\(hintText)
+            <div class="field"><label for="\(id)">\(escape(label))</label>\
+            <input id="\(id)" name="\(name)" type="\(type)" value="\(escape(value))"\(required ? " required" : "")\(hint == nil ? "" : " aria-describedby=\"\(hintID)\"")>\(hintText)</div>
             """
     }
 
@@ -115,7 +115,7 @@ enum ConsoleHTML {
         let items = options.map { value, text in
             "<option value=\"\(escape(value))\"\(value == selected ? " selected" : "")>\(escape(text))</option>"
         }.joined()
-        return "<label for=\"\(id)\">\(escape(label))</label><select id=\"\(id)\" name=\"\(name)\">\(items)</select>"
+        return "<div class=\"field\"><label for=\"\(id)\">\(escape(label))</label><select id=\"\(id)\" name=\"\(name)\">\(items)</select></div>"
     }
 
     /// An element id from a field name and a scope, using only characters ids and selectors take without escaping.
