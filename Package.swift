@@ -55,6 +55,9 @@ let package = Package(
         .systemLibrary(name: "CRefdeskOpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CRefdeskCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        // The release version every executable reports (--version, first log line, refdesk_build_info).
+        .target(name: "RefdeskVersion", swiftSettings: swiftSettings),
+
         // Pure layers: no I/O.
         .target(name: "RefdeskCore", swiftSettings: swiftSettings),
         .target(name: "BridgeProtocol", swiftSettings: swiftSettings),
@@ -71,7 +74,7 @@ let package = Package(
         // Prometheus text-format metrics and /healthz for every daemon; counts messages at the bridge socket.
         .target(
             name: "Metrics",
-            dependencies: ["BridgeProtocol", "BridgeTransport", "DaemonSupport", "HTTPServerSupport", "RefdeskStore", logging, lifecycle, .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
+            dependencies: ["BridgeProtocol", "BridgeTransport", "DaemonSupport", "HTTPServerSupport", "RefdeskStore", "RefdeskVersion", logging, lifecycle, .product(name: "NIOHTTP1", package: "swift-nio")] + nio,
             swiftSettings: swiftSettings
         ),
         .target(name: "BridgeTransport", dependencies: ["BridgeProtocol", "RefdeskStore", "DaemonSupport", logging, lifecycle] + nio, swiftSettings: swiftSettings),
@@ -99,11 +102,11 @@ let package = Package(
         ),
 
         // Daemons.
-        .executableTarget(name: "refdesk-router", dependencies: ["RouterService", "AdminAPI", "RefdeskStore", "XMPPComponent", "DaemonSupport", "Metrics", argumentParser, logging, lifecycle, signals], swiftSettings: swiftSettings),
+        .executableTarget(name: "refdesk-router", dependencies: ["RouterService", "RefdeskVersion", "AdminAPI", "RefdeskStore", "XMPPComponent", "DaemonSupport", "Metrics", argumentParser, logging, lifecycle, signals], swiftSettings: swiftSettings),
         .executableTarget(
             name: "refdesk-twilio",
             dependencies: [
-                "TwilioGateway", "BridgeTransport", "DaemonSupport", "HTTPServerSupport", "Metrics", "RefdeskStore", "CRefdeskCurl", argumentParser, logging, lifecycle, signals,
+                "TwilioGateway", "BridgeTransport", "DaemonSupport", "HTTPServerSupport", "Metrics", "RefdeskStore", "RefdeskVersion", "CRefdeskCurl", argumentParser, logging, lifecycle, signals,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio,
             path: "bridges/twilio/refdesk-twilio",
@@ -111,16 +114,16 @@ let package = Package(
         ),
         .executableTarget(
             name: "refdesk-aim",
-            dependencies: ["OSCAR", "BridgeProtocol", "CRefdeskOpenSSL", "TLSSupport", "BridgeTransport", "DaemonSupport", "Metrics", "RefdeskStore", argumentParser, logging, lifecycle, signals] + nio,
+            dependencies: ["OSCAR", "BridgeProtocol", "CRefdeskOpenSSL", "TLSSupport", "BridgeTransport", "DaemonSupport", "Metrics", "RefdeskStore", "RefdeskVersion", argumentParser, logging, lifecycle, signals] + nio,
             path: "bridges/aim/refdesk-aim",
             swiftSettings: swiftSettings
         ),
         // The admin CLI: the admin API from the shell.
-        .executableTarget(name: "refdeskctl", dependencies: ["AdminAPI", "CRefdeskCurl", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "refdeskctl", dependencies: ["AdminAPI", "CRefdeskCurl", "RefdeskVersion", argumentParser], swiftSettings: swiftSettings),
         // A scriptable bridge for tests: JSON lines on stdin/stdout stand in for a network.
         .executableTarget(
             name: "refdesk-testbridge",
-            dependencies: ["BridgeTransport", "DaemonSupport", argumentParser, logging, lifecycle, signals],
+            dependencies: ["BridgeTransport", "DaemonSupport", "RefdeskVersion", argumentParser, logging, lifecycle, signals],
             path: "Tests/Peers/refdesk-testbridge",
             swiftSettings: swiftSettings
         ),
@@ -130,7 +133,7 @@ let package = Package(
         .testTarget(name: "BridgeProtocolTests", dependencies: ["BridgeProtocol"], swiftSettings: swiftSettings),
         .testTarget(name: "RefdeskStoreTests", dependencies: ["RefdeskStore", logging], swiftSettings: swiftSettings),
         .testTarget(name: "DaemonSupportTests", dependencies: ["DaemonSupport", logging], swiftSettings: swiftSettings),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics"], swiftSettings: swiftSettings),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "RefdeskVersion"], swiftSettings: swiftSettings),
         .testTarget(name: "XMPPTests", dependencies: ["XMPP"], swiftSettings: swiftSettings),
         .testTarget(name: "OSCARTests", dependencies: ["OSCAR"], swiftSettings: swiftSettings),
         .testTarget(name: "TwilioGatewayTests", dependencies: ["TwilioGateway"], swiftSettings: swiftSettings),

@@ -9,6 +9,7 @@ is asserted: the figures are for reading next to the targets in docs/performance
     REFDESK_BIN=<release bin dir> bench/run.py --quick    a short profile for CI (make bench-quick)
 """
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -20,6 +21,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -42,7 +44,11 @@ import requests  # noqa: E402
 from xmpp_harness import DEFAULT_PASSWORD, Librarian, ProsodyServer  # noqa: E402
 
 DESK, DESK_PASSWORD = "Ref Desk", "desk-secret"
+# A second screen name of the desk, on the OSCAR server's real default rate classes (the first has its IM class
+# scaled down 20 times, so round trips can be measured many times within the allowance in seconds, not minutes).
+REAL_DESK = "Ref Desk Real"
 AIM_PATRON_PASSWORD = "patron-secret"
+IM_RATE_SCALE = 0.05
 
 
 # --------------------------------------------------------------------------------------------------- helpers
@@ -110,8 +116,8 @@ class TimedLibrarian(Librarian):
 class TimedTwilio(FakeTwilio):
     """The fake Messages API, noting when each accepted call arrived."""
 
-    def __init__(self, accounts):
-        super().__init__(accounts)
+    def __init__(self, accounts, **options):
+        super().__init__(accounts, **options)
         self.arrivals = {}
 
     def _answer(self, path, authorization, raw):
@@ -120,6 +126,59 @@ class TimedTwilio(FakeTwilio):
         if status == 201:
             self.arrivals[urllib.parse.parse_qs(raw).get("Body", [""])[0]] = arrived
         return status, body
+
+
+class DelayProxy:
+    """A TCP relay that holds every chunk for `one_way` seconds in each direction: a network with that much latency
+    (2 x one_way of round trip) between refdesk-twilio and the Messages API, so handshakes cost what they would."""
+
+    def __init__(self, target_port: int, one_way: float):
+        self.target_port, self.one_way = target_port, one_way
+        self.loop = asyncio.new_event_loop()
+        self.port = None
+
+    def start(self) -> "DelayProxy":
+        ready = threading.Event()
+
+        async def relay(reader, writer):
+            queue = asyncio.Queue()
+
+            async def pump():
+                while True:
+                    due, data = await queue.get()
+                    await asyncio.sleep(max(0.0, due - time.monotonic()))
+                    if data is None:
+                        writer.close()
+                        return
+                    writer.write(data)
+                    await writer.drain()
+            sender = asyncio.ensure_future(pump())
+            while True:
+                data = await reader.read(65536)
+                queue.put_nowait((time.monotonic() + self.one_way, data or None))
+                if not data:
+                    break
+            await sender
+
+        async def connection(client_reader, client_writer):
+            server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+            await asyncio.gather(relay(client_reader, server_writer), relay(server_reader, client_writer),
+                                 return_exceptions=True)
+
+        async def serve():
+            self.server = await asyncio.start_server(connection, "127.0.0.1", 0)
+            self.port = self.server.sockets[0].getsockname()[1]
+            ready.set()
+
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        asyncio.run_coroutine_threadsafe(serve(), self.loop)
+        ready.wait(5)
+        return self
+
+    def stop(self):
+        """Stops accepting and leaves the loop (its thread is a daemon; open relays end with the process)."""
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 def paced(rate: float, duration: float, send):
@@ -414,7 +473,9 @@ class Bench:
             INSERT INTO gateways (protocol, queue, username, normalised_username, secret, created_at)
                 VALUES ('aim', 'ask', 'RefDesk@aol.com', 'refdesk', '{DESK_PASSWORD}', 0);
             INSERT INTO gateways (protocol, queue, username, normalised_username, secret, created_at)
-                VALUES ('test', 'ask', 'bench', 'bench', '', 0);""")
+                VALUES ('test', 'ask', 'bench', 'bench', '', 0);
+            INSERT INTO gateways (protocol, queue, username, normalised_username, secret, created_at)
+                VALUES ('aim', 'ask', 'RefDeskReal@aol.com', 'refdeskreal', '{DESK_PASSWORD}', 0);""")
         alice = TimedLibrarian("alice@localhost", DEFAULT_PASSWORD, prosody.c2s_port)
         prosody.create_user(alice.jid, DEFAULT_PASSWORD)
         alice.connect()
@@ -422,12 +483,12 @@ class Bench:
 
         # Start-up to READY=1 and idle RSS: the router.
         router.process, ready = start_to_ready([binary("refdesk-router"), "-c", str(router.config)], workdir, "router")
-        self.row("start-up", "router (XMPP, 3 gateways): exec → READY=1", f"{ms(ready)} ms" if ready else "no READY",
+        self.row("start-up", "router (XMPP, 4 gateways): exec → READY=1", f"{ms(ready)} ms" if ready else "no READY",
                  "< 200 ms")
         wait_until(lambda: "queue online" in router.log_text(), 15, "the queue to come online")
         time.sleep(1)
         idle = rss_kib(router.process.pid)
-        self.row("memory (idle RSS)", "refdesk-router (XMPP up, 3 gateways)", memory(router.process.pid), "< 30 MB")
+        self.row("memory (idle RSS)", "refdesk-router (XMPP up, 4 gateways)", memory(router.process.pid), "< 30 MB")
 
         api = TimedTwilio({ACCOUNT: TOKEN}).start()
         self.cleanup.append(api.stop)
@@ -442,10 +503,10 @@ class Bench:
         time.sleep(1)
         self.row("memory (idle RSS)", "refdesk-twilio", memory(twilio.process.pid), "< 30 MB")
 
-        users = {DESK: DESK_PASSWORD, **{f"Pat Ron {k}": AIM_PATRON_PASSWORD for k in range(24)}}
+        users = {DESK: DESK_PASSWORD, REAL_DESK: DESK_PASSWORD, **{f"Pat Ron {k}": AIM_PATRON_PASSWORD for k in range(25)}}
         # Every scripted patron signs on from 127.0.0.1: the server's per-address login limit (10, then one a
-        # minute, like AOL's) is raised so that 24 patrons can, as they would from their own addresses.
-        server = OscarServer(users, login_burst=64, im_rate_scale=0.05).start()
+        # minute, like AOL's) is raised so that 25 patrons can, as they would from their own addresses.
+        server = OscarServer(users, login_burst=64, im_rate_scale=IM_RATE_SCALE, im_rate_scales={REAL_DESK: 1.0}).start()
         self.cleanup.append(server.stop)
         aim_config = workdir / "aim.toml"
         aim_config.write_text(
@@ -456,14 +517,15 @@ class Bench:
         aim, ready = start_to_ready([binary("refdesk-aim"), "-c", str(aim_config)], workdir, "aim")
         self.cleanup.append(lambda: stop(aim))
         self.row("start-up", "refdesk-aim: exec → READY=1", f"{ms(ready)} ms" if ready else "no READY", "< 200 ms")
-        wait_until(lambda: server.is_online(DESK), 20, "the AIM screen name to sign on")
+        wait_until(lambda: server.is_online(DESK) and server.is_online(REAL_DESK), 20, "the AIM screen names to sign on")
         time.sleep(1)
-        self.row("memory (idle RSS)", "refdesk-aim (one screen name on)", memory(aim.pid), "< 30 MB")
+        self.row("memory (idle RSS)", "refdesk-aim (two screen names on)", memory(aim.pid), "< 30 MB")
         self.row("memory (idle RSS)", "prosody (for scale)", memory(prosody.process.pid))
 
         for name, step in (("patron → librarian", lambda: self.patron_to_librarian(twilio, alice)),
                            ("librarian → patron", lambda: self.librarian_to_patron(prosody, api, alice, twilio)),
                            ("AIM", lambda: self.aim_round_trip(server, prosody, alice)),
+                           ("AIM lines", lambda: self.aim_lines(server, prosody, alice)),
                            ("open conversations", lambda: self.open_conversations(router, alice))):
             try:
                 step()
@@ -593,8 +655,11 @@ class Bench:
             time.sleep(0.2)
 
     def aim_round_trip(self, server, prosody, alice):
-        # At most 4 round trips per patron: more than 10 turns within 10 s end a chat (the bot-loop guard).
+        # At most 4 round trips per patron: more than 10 turns within 10 s end a chat (the bot-loop guard). Rounds
+        # start no sooner than the desk's IM class allows a reply at once (its steady rate: one IM per 1.1 × the
+        # limit level, 220 ms on this scaled class), so the figure is the bridge's own time, not the server's wait.
         rounds = 16 if self.quick else 96
+        allowance = 1.1 * 4000 * IM_RATE_SCALE / 1000 + 0.03
         trips, legs = [], []
         patron = None
         for i in range(rounds):
@@ -605,6 +670,7 @@ class Bench:
                 patron = PatronClient(server, name, AIM_PATRON_PASSWORD, buddies=(DESK,)).sign_on()
                 patron.wait_arrival(DESK, timeout=10)
                 jid = patron_jid(prosody, name.replace(" ", "").lower())
+            time.sleep(allowance)
             start = time.monotonic()
             patron.send_im("refdesk", f"aim {i}")
             wait_until(lambda: f"aim {i}" in alice.arrivals, 15, "the IM at the librarian", interval=0.0005)
@@ -618,8 +684,37 @@ class Bench:
         patron.sign_off()
         self.row("AIM (OSCAR test srv)", f"patron IM → librarian, p50/p99 ({rounds})",
                  f"{ms(percentile(legs, .5))} / {ms(percentile(legs, .99))} ms")
-        self.row("AIM (OSCAR test srv)", f"round trip IM → librarian → reply IM, p50/p99",
-                 f"{ms(percentile(trips, .5))} / {ms(percentile(trips, .99))} ms")
+        self.row("AIM (OSCAR test srv)", "round trip IM → librarian → reply IM (within the allowance), p50/p99",
+                 f"{ms(percentile(trips, .5))} / {ms(percentile(trips, .99))} ms", "p50 < 20 ms")
+
+    def aim_lines(self, server, prosody, alice):
+        """A librarian's quick lines to an AIM patron on the server's real default rate classes: 5, then (once the
+        class is full again) 30, each all sent at once; when the last line is at the patron, in how many IMs, and
+        what the server said about the desk's rate (alert notices, SNACs dropped for being limited, disconnects)."""
+        patron = PatronClient(server, "Pat Ron 24", AIM_PATRON_PASSWORD, buddies=(REAL_DESK,)).sign_on()
+        patron.wait_arrival(REAL_DESK, timeout=10)
+        jid = patron_jid(prosody, "patron24")
+        patron.send_im("refdeskreal", "a question for the real classes")
+        wait_until(lambda: "a question for the real classes" in alice.arrivals, 15, "the opener at the librarian")
+        for count in (5, 30):
+            if count == 30:
+                time.sleep(33)  # the class full again: after the 5 lines its level refills to the maximum in ~32 s
+            ims_before = len(patron.raw)
+            start = time.monotonic()
+            for n in range(count):
+                alice.fire(jid, f"real {count} line {n}")
+            lines = patron.next_lines(count, timeout=60)
+            elapsed = time.monotonic() - start
+            ims = len(patron.raw) - ims_before
+            in_order = lines == [f"real {count} line {n}" for n in range(count)]
+            time.sleep(2)  # a rate change notice comes after a second of silence
+            self.row("AIM (real rate classes)", f"{count} quick lines → patron: last line after / IMs",
+                     f"{elapsed:.2f} s / {ims} IMs{'' if in_order else ' (OUT OF ORDER)'}",
+                     "< 2 s" if count == 5 else "")
+        self.row("AIM (real rate classes)", "server: rate alerts / limited / dropped / disconnects",
+                 f"{server.count('rate_alert', REAL_DESK)} / {server.count('rate_limited', REAL_DESK)} / "
+                 f"{server.count('dropped', REAL_DESK)} / {server.count('rate_disconnect', REAL_DESK)}", "- / 0 / 0 / 0")
+        patron.sign_off()
 
     def open_conversations(self, router, alice):
         # A restarted router, so that the heap grown by the runs before does not hide what conversations cost.
@@ -637,7 +732,7 @@ class Bench:
         done = 0
         for mark in marks:
             count = mark - done
-            elapsed_rate, _ = run_raw_bridges(router.socket, [("test", 3)], count, count, f"open{mark}-", offset=done)
+            elapsed_rate, _ = run_raw_bridges(router.socket, [("test", 3)], count, count, f"open{mark}-", offset=done)  # gateway 3 is 'test'
             wait_until(lambda: sum(1 for b in list(alice.arrivals) if b.startswith(f"bench open{mark}-")) >= count, 120,
                        f"{count} new conversations at the librarian")
             done = mark
@@ -650,6 +745,63 @@ class Bench:
                      f"{elapsed_rate:,.0f} msgs/s")
 
     # ----- the router alone
+
+    # ----- replies to Twilio over TLS, across a network with latency
+
+    def twilio_rest(self, prosody):
+        """A librarian's reply until the Messages API has it, one reply at a time, with the API behind TLS and 40 ms
+        of round trip (a relay that delays every packet): connections kept between replies, as refdesk-twilio does
+        now, against a new TCP and TLS connection for every reply (the API answering `Connection: close`, which is
+        what every reply cost before connections were kept)."""
+        workdir = self.workdir / "rest"
+        workdir.mkdir()
+        subprocess.run([str(ROOT / "scripts" / "dev-certificate.sh"), str(workdir / "tls"), "localhost"], check=True,
+                       capture_output=True)
+        certificate, key = workdir / "tls" / "admin.crt", workdir / "tls" / "admin.key"
+        router = router_for(workdir, prosody)
+        quiet(router.config)
+        self.cleanup.append(router.kill)
+        seed_desk(router, {"rest": (["rest@localhost"], ["ask"])}, gateway_protocol="twilio")
+        router.seed(f"UPDATE gateways SET secret = '{ACCOUNT}' WHERE id = 1;")
+        librarian = TimedLibrarian("rest@localhost", DEFAULT_PASSWORD, prosody.c2s_port)
+        prosody.create_user(librarian.jid, DEFAULT_PASSWORD)
+        librarian.connect()
+        self.cleanup.append(librarian.disconnect)
+        router.start()
+        replies = 15 if self.quick else 40
+        results = {}
+        for kept in (True, False):
+            api = TimedTwilio({ACCOUNT: TOKEN}, tls=(str(certificate), str(key)), keep_alive=kept).start()
+            proxy = DelayProxy(api.port, 0.020).start()
+            bridge_dir = workdir / ("kept" if kept else "fresh")
+            bridge_dir.mkdir()
+            twilio = TwilioBridgeProcess(bridge_dir, router.socket, f"https://127.0.0.1:{proxy.port}",
+                                         extra=f'segments_per_second = 1000\napi_ca_file = "{certificate}"')
+            quiet(twilio.config)
+            twilio.start()
+            try:
+                tag = "kept" if kept else "fresh"
+                numbers = [f"+1555{300 + kept:03d}{n:04d}" for n in range(replies)]
+                for n, number in enumerate(numbers):
+                    twilio.post("sms", sms(700000 + 1000 * kept + n, number, f"rest opener {tag} {n}"))
+                wait_until(lambda: all(f"rest opener {tag} {n}" in librarian.arrivals for n in range(replies)), 30,
+                           "the openers")
+                latencies_ms = []
+                for n, number in enumerate(numbers):
+                    body = f"rest {tag} {n}"
+                    sent = time.monotonic()
+                    librarian.fire(patron_jid(prosody, number), body)
+                    wait_until(lambda: body in api.arrivals, 15, "the reply at the Messages API", interval=0.002)
+                    latencies_ms.append((api.arrivals[body] - sent) * 1000)
+                results[kept] = (latencies_ms, api.connections)
+            finally:
+                twilio.kill()
+                proxy.stop()
+                api.stop()
+        for kept, label in ((True, "kept (now)"), (False, "new for each reply (before)")):
+            values, connections = results[kept]
+            self.row("reply → Twilio, TLS, 40 ms RTT", f"connections {label}: p50 / p90, connections opened",
+                     f"{percentile(values, .5):.0f} / {percentile(values, .9):.0f} ms, {connections}")
 
     def router_alone(self):
         workdir = self.workdir / "alone"
@@ -855,10 +1007,11 @@ class Bench:
         try:
             prosody.start()
             self.cleanup.append(prosody.kill)
-            only = os.environ.get("BENCH_ONLY", "floor,alone,desk,statistics").split(",")
+            only = os.environ.get("BENCH_ONLY", "floor,alone,desk,rest,statistics").split(",")
             self.floor_p99 = float("nan")
             for name, section in (("floor", lambda: self.floor(prosody)), ("alone", self.router_alone),
-                                  ("desk", lambda: self.desk(prosody)), ("statistics", self.statistics)):
+                                  ("desk", lambda: self.desk(prosody)), ("rest", lambda: self.twilio_rest(prosody)),
+                                  ("statistics", self.statistics)):
                 if name not in only:
                     continue
                 try:

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Writes a man page (roff) for a refdesk daemon from its --help text: help-to-man.sh BINARY SECTION > NAME.SECTION
+# Writes a man page (roff) for a refdesk program from its --help and --version and the hand-written sections in
+# docs/man/NAME.SECTION.sections (EXIT STATUS, ENVIRONMENT, FILES):
+#   help-to-man.sh BINARY SECTION > NAME.SECTION
 # ArgumentParser's help has OVERVIEW:, USAGE:, OPTIONS: blocks; each becomes a section, kept as preformatted text.
 set -euo pipefail
 binary=$1
 section=${2:-8}
 name=$(basename "$binary")
+sections="$(dirname "$0")/../docs/man/$name.$section.sections"
 help=$("$binary" --help)
+version=$("$binary" --version)
 overview=$(printf '%s\n' "$help" | sed -n 's/^OVERVIEW: //p' | head -n 1)
-printf '.TH %s %s "" "refdesk" "refdesk manual"\n' "$(printf '%s' "$name" | tr '[:lower:]' '[:upper:]')" "$section"
+printf '.TH %s %s "" "refdesk %s" "refdesk manual"\n' "$(printf '%s' "$name" | tr '[:lower:]' '[:upper:]')" "$section" "$version"
 printf '.SH NAME\n%s \\- %s\n' "$name" "$overview"
 printf '%s\n' "$help" | awk '
     function escape(line) { gsub(/\\/, "\\e", line); if (line ~ /^[.'"'"']/) line = "\\&" line; return line }
@@ -23,5 +27,6 @@ printf '%s\n' "$help" | awk '
     }
     { if (open) print escape($0) }
     END { if (open) print ".fi" }'
-printf '.SH FILES\n.nf\n/etc/refdesk/  configuration (see the example files installed there)\n/var/lib/refdesk/  databases and spools\n/run/refdesk/router.sock  the bridge socket\n.fi\n'
-printf '.SH SEE ALSO\nrefdesk-router(8), refdesk-twilio(8), refdesk-aim(8), systemd.exec(5); operations.md in the refdesk documentation.\n'
+cat "$sections"
+printf '.SH VERSION\nThis page describes refdesk %s.\n' "$version"
+printf '.SH SEE ALSO\nrefdesk-router(8), refdesk-twilio(8), refdesk-aim(8), refdeskctl(1), systemd.exec(5);\n/usr/share/doc/refdesk/operations.md.\n'

@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libsqlite3-dev libxml2-dev libssl-dev openssl libcurl4-openssl-dev prosody sqlite3 python3-venv systemd tzdata chromium chromium-driver)
+packages=(libsqlite3-dev libxml2-dev libssl-dev openssl libcurl4-openssl-dev prosody sqlite3 python3-venv systemd tzdata
+          dpkg-dev binutils lintian debootstrap systemd-container chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

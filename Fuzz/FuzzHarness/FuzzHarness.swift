@@ -170,12 +170,21 @@ public enum FuzzHarness {
             BUCPKeyRequest.self, BUCPKeyReply.self, BUCPLoginRequest.self, BUCPLoginReply.self,
             ICBMParameters.self, ICBMSendMessage.self, ICBMIncomingMessage.self, ICBMServerAck.self,
             RateParametersReply.self, RateParametersAck.self, BuddyAdd.self, HostVersions.self, ClientVersions.self,
+            ICBMTypingNotification.self, ICBMParametersReply.self, RateChangeNotice.self,
         ]
         for type in types {
             if decodeBody(snac.data, as: type) { accepted += 1 }
         }
-        if let incoming = try? ICBMIncomingMessage(snacData: snac.data), (try? incoming.body()) != nil {
+        if let incoming = try? ICBMIncomingMessage(snacData: snac.data), let body = try? incoming.body() {
             accepted += 1
+            // The text's HTML is hostile input too: tags, attributes and character references.
+            _ = HTMLText.plainText(fromHTML: body.text)
+        }
+        // The payload as text: the HTML reader and the reply layout must take any of it.
+        let text = String(decoding: payload, as: UTF8.self)
+        _ = HTMLText.plainText(fromHTML: text)
+        if payload.count <= 2048 {
+            _ = IMLayout(maximumTextBytes: 128 + Int(payload.first ?? 0)).pieces(of: text)
         }
         return accepted
     }

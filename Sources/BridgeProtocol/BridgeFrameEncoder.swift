@@ -54,6 +54,14 @@ public enum BridgeFrameEncoder {
             buffer.appendU64(id)
             buffer.appendU8(state.rawValue)
             buffer.appendString(reason)
+        case .gatewayNotice(let id, let from, let text):
+            buffer.appendU64(id)
+            buffer.appendString(from)
+            buffer.appendString(text)
+        case .chatState(let gatewayID, let peer, let state):
+            buffer.appendU64(gatewayID)
+            buffer.appendString(peer)
+            buffer.appendU8(state.rawValue)
         case .sendMessage(let message):
             buffer.appendString(message.id)
             buffer.appendU64(message.gatewayID)

@@ -26,6 +26,13 @@ public enum BridgeMessage: Sendable, Hashable {
     case setGatewayOnline(id: UInt64, online: Bool)
     /// Bridge → router: the gateway's latest connection state.
     case gatewayState(id: UInt64, state: GatewayState, reason: String)
+    /// Bridge → router (version 2): something the outside network said about the gateway itself rather than from
+    /// a patron, such as an AIM server's "you received 2 IMs while you were offline"; for logs and people.
+    case gatewayNotice(id: UInt64, from: String, text: String)
+    /// Either way (version 2): whether a party to a conversation is typing. From a bridge, `peer` is the patron
+    /// typing; from the router, the patron to tell that the librarian is. Not reliable: a lost one only
+    /// leaves a typing indicator stale until the next.
+    case chatState(gatewayID: UInt64, peer: String, state: ChatState)
     /// Router → bridge, reliable: send a message to a patron.
     case sendMessage(OutboundMessage)
     /// Bridge → router, reliable: a patron sent a message.
@@ -58,6 +65,8 @@ public enum BridgeMessage: Sendable, Hashable {
         case .detachGateway: .detachGateway
         case .setGatewayOnline: .setGatewayOnline
         case .gatewayState: .gatewayState
+        case .gatewayNotice: .gatewayNotice
+        case .chatState: .chatState
         case .sendMessage: .sendMessage
         case .messageReceived: .messageReceived
         case .deliveryStatus: .deliveryStatus

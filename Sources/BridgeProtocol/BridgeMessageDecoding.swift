@@ -43,6 +43,17 @@ extension FrameBodyReader {
                     "state", "unknown gateway state \(rawState) (known: 0 connecting, 1 online, 2 offline, 3 failed)")
             }
             return .gatewayState(id: id, state: state, reason: try readString("reason"))
+        case .gatewayNotice:
+            return .gatewayNotice(id: try readU64("gatewayID"), from: try readString("from"), text: try readString("text"))
+        case .chatState:
+            let gatewayID = try readU64("gatewayID")
+            let peer = try readString("peer")
+            let rawState = try readU8("state")
+            guard let state = ChatState(rawValue: rawState) else {
+                throw error(
+                    "state", "unknown chat state \(rawState) (known: 0 active, 1 composing, 2 paused, 3 inactive, 4 gone)")
+            }
+            return .chatState(gatewayID: gatewayID, peer: peer, state: state)
         case .sendMessage:
             return .sendMessage(
                 OutboundMessage(

@@ -5,8 +5,17 @@
 /// existing message silently: they need a new message type or a new version, so that an older peer
 /// rejects what it cannot read instead of misreading it.
 public enum BridgeProtocolVersion {
-    /// The only version defined so far.
-    public static let current: UInt16 = 1
+    /// The highest version this build speaks. Version 2 added `gatewayNotice` and `chatState`.
+    public static let current: UInt16 = 2
+    /// The oldest version this build still speaks: a peer built before version 2 keeps working, without the
+    /// frames it does not know.
+    public static let oldest: UInt16 = 1
+
+    /// The version a connection uses when one side speaks up to `offered` and the other up to `current`; nil
+    /// when `offered` is older than every version spoken here.
+    public static func agreed(offered: UInt16) -> UInt16? {
+        offered >= oldest ? min(offered, current) : nil
+    }
 }
 
 /// Size limits that keep a misbehaving or hostile peer from making a daemon buffer without bound.

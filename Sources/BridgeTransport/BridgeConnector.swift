@@ -89,15 +89,20 @@ public struct BridgeConnector: Service {
                     return "handshake failed: \(end)"
                 }
                 switch first {
-                case .welcome(_, let gateways):
+                case .welcome(let version, let gateways):
+                    guard (BridgeProtocolVersion.oldest...BridgeProtocolVersion.current).contains(version) else {
+                        logger.error("the router chose a protocol version this bridge does not speak", metadata: ["version": "\(version)"])
+                        return "handshake failed: the router chose protocol version \(version), this bridge speaks \(BridgeProtocolVersion.oldest) to \(BridgeProtocolVersion.current)"
+                    }
                     backoff.reset()
                     let session = BridgeSession(
                         peerDescription: "router at \(configuration.socketPath)",
+                        version: version,
                         configuration: configuration.session,
                         delegate: delegate,
                         logger: logger
                     )
-                    logger.info("connected to the router", metadata: ["gateways": "\(gateways.count)"])
+                    logger.info("connected to the router", metadata: ["gateways": "\(gateways.count)", "version": "\(version)"])
                     try await delegate.connected(gateways: gateways, session: session)
                     let end = await session.run(reader: &reader, outbound: outbound, channel: connection.channel)
                     return "\(end)"

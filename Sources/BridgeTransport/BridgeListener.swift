@@ -167,6 +167,7 @@ public struct BridgeListener: Service {
                 guard let hello = try await handshake(&reader, outbound, channel: connection.channel, logger: logger) else {
                     return
                 }
+                logger[metadataKey: "version"] = "\(hello.version)"
                 logger[metadataKey: "protocol"] = "\(hello.protocolName)"
                 logger[metadataKey: "instance"] = "\(hello.instance)"
                 switch await acceptor.accept(protocolName: hello.protocolName, instance: hello.instance, peer: peer) {
@@ -175,13 +176,14 @@ public struct BridgeListener: Service {
                 case .proceed(let delegate):
                     let session = BridgeSession(
                         peerDescription: "\(hello.protocolName)/\(hello.instance) \(peer)",
+                        version: hello.version,
                         configuration: configuration.session,
                         delegate: delegate,
                         logger: logger
                     )
                     let gateways = try await acceptor.sessionStarted(session, protocolName: hello.protocolName)
                     try await outbound.write(FrameWriter.encode([
-                        .welcome(version: BridgeProtocolVersion.current, gateways: gateways)
+                        .welcome(version: hello.version, gateways: gateways)
                     ]))
                     logger.info("bridge connected", metadata: ["gateways": "\(gateways.count)"])
                     activeSessions.insert(session)
@@ -203,6 +205,8 @@ public struct BridgeListener: Service {
     }
 
     private struct Hello {
+        /// The version agreed: the highest both sides speak.
+        var version: UInt16
         var protocolName: String
         var instance: String
     }
@@ -234,11 +238,14 @@ public struct BridgeListener: Service {
         timer.cancel()
         switch first {
         case .hello(let version, let protocolName, let instance):
-            guard version >= BridgeProtocolVersion.current else {
-                try await refuse(.unsupportedVersion, "this router speaks bridge protocol version \(BridgeProtocolVersion.current), the bridge offered \(version)", outbound, logger)
+            guard let agreed = BridgeProtocolVersion.agreed(offered: version) else {
+                try await refuse(
+                    .unsupportedVersion,
+                    "this router speaks bridge protocol versions \(BridgeProtocolVersion.oldest) to \(BridgeProtocolVersion.current), the bridge offered \(version)",
+                    outbound, logger)
                 return nil
             }
-            return Hello(protocolName: protocolName, instance: instance)
+            return Hello(version: agreed, protocolName: protocolName, instance: instance)
         case nil:
             return nil
         case let other?:

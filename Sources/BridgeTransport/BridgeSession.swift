@@ -73,6 +73,8 @@ public enum BridgeSessionEnd: Error, Sendable, CustomStringConvertible {
 /// ends the session and closes the connection; the owner reconnects (bridge) or waits for a new one (router).
 public final class BridgeSession: Sendable {
     public let peerDescription: String
+    /// The protocol version agreed in the handshake: frames newer than it are neither sent nor accepted.
+    public let version: UInt16
     private let configuration: BridgeSessionConfiguration
     private let delegate: any BridgeSessionDelegate
     private let logger: Logger
@@ -90,11 +92,13 @@ public final class BridgeSession: Sendable {
 
     public init(
         peerDescription: String,
+        version: UInt16 = BridgeProtocolVersion.current,
         configuration: BridgeSessionConfiguration,
         delegate: any BridgeSessionDelegate,
         logger: Logger
     ) {
         self.peerDescription = peerDescription
+        self.version = version
         self.configuration = configuration
         self.delegate = delegate
         self.logger = logger
@@ -106,8 +110,14 @@ public final class BridgeSession: Sendable {
         )
     }
 
-    /// Queues a control frame (attach/detach/online, gateway state, goodbye) for sending.
+    /// Queues a control frame (attach/detach/online, gateway state, goodbye) for sending. A frame the peer's
+    /// version does not know (a `chatState` to a version-1 peer) is not sent: such frames only add to what the
+    /// older protocol carries.
     public func send(_ message: BridgeMessage) {
+        guard message.frameType.introducedIn <= version else {
+            logger.debug("frame not sent: the peer speaks an older protocol version", metadata: ["frame": "\(message.frameType.name)", "version": "\(version)"])
+            return
+        }
         if case .dropped = controlContinuation.yield(message) {
             logger.warning("control frame dropped: send queue full", metadata: ["peer": "\(peerDescription)"])
         }
@@ -197,6 +207,9 @@ public final class BridgeSession: Sendable {
             try await outbound.write(FrameWriter.encode([.ack(ids: ids)]))
         }
         for message in batch {
+            if message.frameType.introducedIn > version {
+                throw BridgeSessionEnd.protocolViolation("\(message.kindName) is not part of protocol version \(version), agreed for this connection")
+            }
             if message.reliableID != nil {
                 reliableRun.append(message)
                 continue

@@ -26,10 +26,7 @@ public struct BridgeSettings: Sendable {
         instance = try reader.string("bridge.instance", default: Self.hostName())
         let level = try reader.string("bridge.log_level", default: "info")
         guard let parsed = Logger.Level(rawValue: level) else {
-            throw ConfigError(
-                source: source,
-                message: "key \"bridge.log_level\": expected one of trace, debug, info, notice, warning, error, critical, got \"\(level)\""
-            )
+            throw reader.invalid("bridge.log_level", "expected one of trace, debug, info, notice, warning, error, critical, got \"\(level)\"")
         }
         logLevel = parsed
     }

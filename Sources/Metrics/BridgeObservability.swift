@@ -17,7 +17,7 @@ public struct BridgeObservability: Sendable {
     let pendingDepth: Gauge
 
     public init(protocolName: String, wrapping inner: any BridgeConnectorDelegate, spool: BridgeSpool, logger: Logger) {
-        let registry = MetricsRegistry()
+        let registry = MetricsRegistry.forDaemon()
         self.registry = registry
         self.delegate = MeteredConnectorDelegate(wrapping: inner, protocolName: protocolName, registry: registry)
         self.spool = spool

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import RefdeskVersion
 
 /// What a metric family counts, as the Prometheus text format names it.
 public enum MetricKind: String, Sendable {
@@ -29,6 +30,15 @@ public final class MetricsRegistry: Sendable {
     private let state = NIOLockedValueBox(State())
 
     public init() {}
+
+    /// A daemon's registry: starts with `refdesk_build_info{version="…"} 1`, so dashboards and alerts can
+    /// tell which release each process runs (and spot a host that missed an upgrade).
+    public static func forDaemon(version: String = RefdeskVersion.number) -> MetricsRegistry {
+        let registry = MetricsRegistry()
+        registry.gauge("refdesk_build_info", help: "Always 1; the version label is the running refdesk release.", labels: ["version"])
+            .set(1, labels: [version])
+        return registry
+    }
 
     /// Registers (or returns the already registered) counter family `name`; names end in `_total` by convention.
     public func counter(_ name: String, help: String, labels: [String] = []) -> Counter {

@@ -53,13 +53,14 @@ struct LibrarianOutbox: Sendable {
 
     var count: Int { lines.count }
 
-    /// Lines now durable, each waiting for its librarian. Returns the ids dropped to keep within `waitingLimit`.
+    /// Lines now durable, each waiting for its librarian in `seq` order (commits that finish out of order still send
+    /// in the order decided). Returns the ids dropped to keep within `waitingLimit`.
     mutating func add(_ records: [LibrarianLineRecord]) -> [String] {
         var dropped: [String] = []
         for record in records {
             lines[record.id] = Line(record: record, state: .waiting)
             var queue = waiting[record.recipient, default: []]
-            queue.append((record.seq, record.id))
+            Self.insert((record.seq, record.id), into: &queue)
             if queue.count > waitingLimit {
                 let oldest = queue.removeFirst()
                 lines[oldest.id] = nil
@@ -144,8 +145,14 @@ struct LibrarianOutbox: Sendable {
         line.state = .waiting
         lines[line.record.id] = line
         var queue = waiting[line.record.recipient, default: []]
-        let position = queue.firstIndex { $0.seq > line.record.seq } ?? queue.endIndex
-        queue.insert((line.record.seq, line.record.id), at: position)
+        Self.insert((line.record.seq, line.record.id), into: &queue)
         waiting[line.record.recipient] = queue
+    }
+
+    /// Inserts keeping `seq` order; searched from the end, where new lines belong.
+    private static func insert(_ entry: (seq: Int64, id: String), into queue: inout [(seq: Int64, id: String)]) {
+        var position = queue.endIndex
+        while position > queue.startIndex, queue[position - 1].seq > entry.seq { position -= 1 }
+        queue.insert(entry, at: position)
     }
 }

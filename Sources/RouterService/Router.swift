@@ -47,11 +47,9 @@ public actor Router {
     var stanzaCounter: UInt64 = 0
     /// When old dedupe ids and reply records were last pruned (ms).
     var lastPrune: Int64 = 0
-    /// The conversations (and their recent lines) as last saved, so a commit writes only those that changed.
-    /// Kept without their pending messages: holding those arrays here would make every append to one copy it whole.
-    private var savedConversations: [ConversationID: Conversation] = [:]
-    private var savedPending: [ConversationID: PendingMark] = [:]
-    private var savedRecentLines: [ConversationID: [TranscriptLine]] = [:]
+    /// What the database holds of each open conversation's pending lines (how many, the last), so a commit writes
+    /// only the new ones. Holding the lists themselves here would make every append to one copy it whole.
+    var savedPending: [ConversationID: PendingMark] = [:]
     private var ingestBusy = false
     private var ingestWaiters: [CheckedContinuation<Void, Never>] = []
 
@@ -147,27 +145,12 @@ public actor Router {
         return router
     }
 
-    /// Records the restored state as saved. `withoutPendingRows` names conversations saved before pending messages
-    /// had rows of their own: recorded as having none, so the next commit writes theirs.
+    /// Records what the database holds of the restored conversations' pending lines. `withoutPendingRows` names
+    /// conversations saved before pending lines had rows of their own: recorded as having none, so the next commit
+    /// that touches them writes theirs.
     private func markStateSaved(withoutPendingRows: Set<ConversationID>) {
-        savedRecentLines = switchboard.recentLinesByConversation
         for (id, conversation) in switchboard.openConversationsByID {
-            savedConversations[id] = conversation.withoutPending
             savedPending[id] = PendingMark(withoutPendingRows.contains(id) ? [] : conversation.pending)
-        }
-    }
-
-    /// Records what a commit wrote as saved.
-    private func markSaved(_ written: WrittenState) {
-        for entry in written.conversations {
-            savedConversations[entry.id] = entry.conversation
-            savedPending[entry.id] = entry.pending
-            savedRecentLines[entry.id] = entry.recentLines
-        }
-        for id in written.closed {
-            savedConversations[id] = nil
-            savedPending[id] = nil
-            savedRecentLines[id] = nil
         }
     }
 
@@ -231,7 +214,8 @@ public actor Router {
     func ingest(_ messages: [BridgeMessage], protocolName: String) async throws {
         await presenceKnown()
         await acquireIngest()
-        defer { releaseIngest() }
+        var holding = true
+        defer { if holding { releaseIngest() } }
         if let storageFailure { throw storageFailure }
         let ids = messages.compactMap(\.reliableID)
         let seen = try await database.read { try $0.seenIDs(among: ids) }
@@ -271,7 +255,12 @@ public actor Router {
                 continue
             }
         }
-        try await commit(changes)
+        // The next batch (from this bridge or another) may be handled while this one commits: its write queues
+        // behind this one, so it sees these ids as seen, and both share one fsync. The bridge is acked only after.
+        let write = try submit(changes)
+        releaseIngest()
+        holding = false
+        try await complete(write, changes)
     }
 
     /// The text a librarian sees: the body, then media as links.
@@ -314,13 +303,25 @@ public actor Router {
 
     /// Makes `changes` durable, then carries out what they ask of the world.
     func commit(_ changes: StoreChanges) async throws {
-        let (state, written) = try changedState()
+        try await complete(try submit(changes), changes)
+    }
+
+    /// Queues `changes` (with the switchboard state they leave) as one write, in the database's order, and returns
+    /// at once: the caller may let the next batch start while this one commits, and the database then commits
+    /// both in one group. Finish with `complete(_:_:)`.
+    func submit(_ changes: StoreChanges) throws -> PendingWrite<Void> {
+        let state = try unsavedState()
         let rows = changes
+        return database.submitWrite { connection in
+            try rows.apply(to: connection, state: state)
+        }
+    }
+
+    /// Waits until a submitted write is durable, then carries out what its changes ask of the world. A failed
+    /// write stops the router: memory would otherwise disagree with the database.
+    func complete(_ write: PendingWrite<Void>, _ changes: StoreChanges) async throws {
         do {
-            try await database.write { connection in
-                try rows.apply(to: connection, state: state)
-            }
-            markSaved(written)
+            try await write.value()
         } catch {
             logger.critical("cannot save state; stopping so a restart reloads it from the database", metadata: ["error": "\(error)"])
             storageFailure = error
@@ -340,27 +341,26 @@ public actor Router {
         }
     }
 
-    /// The switchboard's state to save: the small global part always, and only the open conversations that changed
-    /// (or closed) since the last save, so a commit's cost follows what changed, not how many chats are open; with
-    /// what it writes, to be recorded as saved once the commit holds.
-    private func changedState() throws -> (StateRows, WrittenState) {
+    /// The switchboard's state to save: the small global part always, and the conversations the switchboard says
+    /// changed or ended since the last commit, so a commit's cost follows what changed, not how many chats are open.
+    /// What it writes is taken as saved at once: a commit that fails stops the router, which then reloads the truth.
+    private func unsavedState() throws -> StateRows {
         let encoder = JSONEncoder()
-        let current = switchboard.openConversationsByID
-        let recent = switchboard.recentLinesByConversation
         var rows = StateRows(global: Array(try encoder.encode(switchboard.globalSnapshot)))
-        var written = WrittenState()
-        for (id, conversation) in current {
-            let withoutPending = conversation.withoutPending
-            let pending = PendingMark(conversation.pending)
-            let savedMark = savedPending[id]
-            guard savedConversations[id] != withoutPending || savedMark != pending || savedRecentLines[id] != recent[id] else { continue }
+        for id in switchboard.takeUnsaved().sorted() {
             let key = Int64(id.rawValue)
-            let lines = recent[id] ?? []
-            rows.conversations.append((key, Array(try encoder.encode(PersistedConversation(conversation: withoutPending, recentLines: lines)))))
-            // Pending messages only grow, one at a time, until the list is replaced (answered, transferred): write the
-            // new ones, or all of them after a replacement.
-            var first = savedMark?.count ?? 0
-            if let savedMark, !savedMark.isPrefix(of: conversation.pending) {
+            guard let conversation = switchboard.conversation(id) else {
+                rows.closed.append(key)
+                savedPending[id] = nil
+                continue
+            }
+            let saved = PersistedConversation(conversation: conversation.withoutPending, recentLines: switchboard.recentTranscript(of: id))
+            rows.conversations.append((key, Array(try encoder.encode(saved))))
+            // Pending lines only grow, one at a time, until the list is replaced (answered, transferred): write the new
+            // ones, or all of them after a replacement.
+            let mark = savedPending[id]
+            var first = mark?.count ?? 0
+            if let mark, !mark.isPrefix(of: conversation.pending) {
                 rows.pendingResets.append(key)
                 first = 0
             }
@@ -368,13 +368,9 @@ public actor Router {
                 let message = conversation.pending[position]
                 rows.pendingRows.append((key, PendingRow(position: Int64(position), body: message.text, receivedAt: message.receivedAt.millisecondsSinceEpoch)))
             }
-            written.conversations.append(.init(id: id, conversation: withoutPending, pending: pending, recentLines: lines))
+            savedPending[id] = PendingMark(conversation.pending)
         }
-        for id in savedConversations.keys where current[id] == nil {
-            rows.closed.append(Int64(id.rawValue))
-            written.closed.append(id)
-        }
-        return (rows, written)
+        return rows
     }
 
     /// Turns the switchboard's actions into rows to commit and effects to carry out after the commit.

@@ -44,10 +44,16 @@ struct RouterSessionDelegate: BridgeSessionDelegate {
     }
 
     func receiveControl(_ message: BridgeMessage) async throws {
-        guard case .gatewayState(let id, let state, let reason) = message else {
+        switch message {
+        case .gatewayState(let id, let state, let reason):
+            await router.gatewayStateChanged(id: id, state: state, reason: reason)
+        case .gatewayNotice(let id, let from, let text):
+            await router.gatewayNoticeReceived(id: id, from: from, text: text)
+        case .chatState(let gatewayID, let peer, let state):
+            await router.patronChatState(gatewayID: gatewayID, patron: peer, state: state)
+        default:
             throw BridgeSessionEnd.protocolViolation("\(message.kindName) is not a frame a bridge sends")
         }
-        await router.gatewayStateChanged(id: id, state: state, reason: reason)
     }
 
     func pendingReliable(afterSequence: Int64, limit: Int) async throws -> [SequencedMessage] {

@@ -60,16 +60,13 @@ public struct RouterConfiguration: Sendable {
             var host = listen.lastIndex(of: ":").map { String(listen[..<$0]) } ?? ""
             if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             guard !host.isEmpty, let port = listen.split(separator: ":").last.flatMap({ Int($0) }), (1...65535).contains(port) else {
-                throw ConfigError(source: source, message: "key \"router.metrics_listen\": expected host:port like \"127.0.0.1:9464\", got \"\(listen)\"")
+                throw reader.invalid("router.metrics_listen", "expected host:port like \"127.0.0.1:9464\", got \"\(listen)\"")
             }
             metricsListen = (host, port)
         }
         let level = try reader.string("router.log_level", default: "info")
         guard let parsedLevel = Logger.Level(rawValue: level) else {
-            throw ConfigError(
-                source: source,
-                message: "key \"router.log_level\": expected one of trace, debug, info, notice, warning, error, critical, got \"\(level)\""
-            )
+            throw reader.invalid("router.log_level", "expected one of trace, debug, info, notice, warning, error, critical, got \"\(level)\"")
         }
         logLevel = parsedLevel
         bridgeSocket = try reader.string("bridges.socket", default: bridgeSocket)
@@ -79,54 +76,57 @@ public struct RouterConfiguration: Sendable {
         if !users.isEmpty || !groups.isEmpty {
             allowedUIDs = Set(try users.map { name throws(ConfigError) in
                 guard let uid = Self.userID(name) else {
-                    throw ConfigError(source: source, message: "key \"bridges.allowed_users\": no user named \"\(name)\"")
+                    throw reader.invalid("bridges.allowed_users", "no user named \"\(name)\"")
                 }
                 return uid
             })
             allowedGIDs = Set(try groups.map { name throws(ConfigError) in
                 guard let gid = Self.groupID(name) else {
-                    throw ConfigError(source: source, message: "key \"bridges.allowed_groups\": no group named \"\(name)\"")
+                    throw reader.invalid("bridges.allowed_groups", "no group named \"\(name)\"")
                 }
                 return gid
             })
         }
         timeZone = try reader.string("router.time_zone", default: timeZone)
         if SystemTimeZones().offsetFromUTC(in: timeZone, at: .init(millisecondsSinceEpoch: 0)) == nil {
-            throw ConfigError(source: source, message: "key \"router.time_zone\": unknown time zone \"\(timeZone)\" (use an IANA name like \"America/Chicago\")")
+            throw reader.invalid("router.time_zone", "unknown time zone \"\(timeZone)\" (use an IANA name like \"America/Chicago\")")
         }
         for var entry in try reader.tables("canned") {
-            guard let name = try entry.string("name"), let text = try entry.string("text"), !name.isEmpty, !text.isEmpty else {
-                throw ConfigError(source: source, message: "each [[canned]] entry needs a non-empty name and text")
+            let name = try entry.string("name"), text = try entry.string("text")
+            guard let name, let text, !name.isEmpty, !text.isEmpty else {
+                throw entry.invalid(text == nil ? "text" : "name", "each [[canned]] entry needs a non-empty name and text")
             }
             guard cannedReplies.updateValue(text, forKey: name.lowercased()) == nil else {
-                throw ConfigError(source: source, message: "[[canned]]: the name \"\(name)\" is used twice")
+                throw entry.invalid("name", "the name \"\(name)\" is used twice")
             }
             try entry.rejectUnknownKeys()
         }
         settleTime = try reader.duration("presence.settle_time", default: settleTime)
         defaultCountryCode = try reader.string("presence.default_country_code", default: defaultCountryCode)
         guard !defaultCountryCode.isEmpty, defaultCountryCode.count <= 3, defaultCountryCode.allSatisfy(\.isNumber) else {
-            throw ConfigError(
-                source: source,
-                message: "key \"presence.default_country_code\": expected 1 to 3 digits, got \"\(defaultCountryCode)\""
-            )
+            throw reader.invalid("presence.default_country_code", "expected 1 to 3 digits, got \"\(defaultCountryCode)\"")
         }
         if let domain = try reader.string("xmpp.domain") {
             let server = try reader.string("xmpp.server", default: "127.0.0.1:5347")
             guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]), (1...65535).contains(port)
             else {
-                throw ConfigError(source: source, message: "key \"xmpp.server\": expected host:port, got \"\(server)\"")
+                throw reader.invalid("xmpp.server", "expected host:port, got \"\(server)\"")
             }
             let inline = try reader.string("xmpp.secret")
             let file = try reader.string("xmpp.secret_file")
             let secret: String
             switch (inline, file) {
             case (let value?, nil): secret = value
-            case (nil, let path?): secret = try Self.readSecret(path, key: "xmpp.secret_file", source: source)
+            case (nil, let path?):
+                do {
+                    secret = try Self.readSecret(path, key: "xmpp.secret_file", source: source)
+                } catch {
+                    throw reader.locate(error, at: "xmpp.secret_file")
+                }
             case (nil, nil):
-                throw ConfigError(source: source, message: "section [xmpp]: set secret_file (or secret) to the component secret of \(domain)")
+                throw reader.invalid("xmpp", "set secret_file (or secret) to the component secret of \(domain)")
             case (_?, _?):
-                throw ConfigError(source: source, message: "section [xmpp]: set either secret or secret_file, not both")
+                throw reader.invalid("xmpp.secret", "set either secret or secret_file, not both")
             }
             xmpp = XMPPSettings(host: String(server[..<colon]), port: port, domain: domain, secret: secret)
         }
@@ -148,7 +148,7 @@ public struct RouterConfiguration: Sendable {
         let maximumBody = try reader.int("admin.max_body_bytes", in: 1024...(16 * 1024 * 1024), default: 64 * 1024)
         guard !listen.isEmpty || !cleartext.isEmpty else {
             if certificateFile != nil || keyFile != nil {
-                throw ConfigError(source: source, message: "section [admin]: certificate_file is set but listen is empty; add listen = [\"0.0.0.0:8443\"]")
+                throw reader.invalid("admin.certificate_file", "is set but admin.listen is empty; add listen = [\"0.0.0.0:8443\"]")
             }
             return nil
         }
@@ -156,15 +156,12 @@ public struct RouterConfiguration: Sendable {
         for (addresses, tls, key) in [(listen, true, "admin.listen"), (cleartext, false, "admin.cleartext_listen")] {
             for address in addresses {
                 guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (1...65535).contains(port) else {
-                    throw ConfigError(source: source, message: "key \"\(key)\": expected host:port, got \"\(address)\"")
+                    throw reader.invalid(key, "expected host:port, got \"\(address)\"")
                 }
                 var host = String(address[..<colon])
                 if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
                 if !tls, !AdminServerSettings.isLoopback(host) {
-                    throw ConfigError(
-                        source: source,
-                        message: "key \"admin.cleartext_listen\": cleartext HTTP is only allowed on a loopback address (127.0.0.1, ::1), not \"\(host)\""
-                    )
+                    throw reader.invalid("admin.cleartext_listen", "cleartext HTTP is only allowed on a loopback address (127.0.0.1, ::1), not \"\(host)\"")
                 }
                 listeners.append(.init(host: host, port: port, tls: tls))
             }
@@ -172,14 +169,23 @@ public struct RouterConfiguration: Sendable {
         var identity: TLSServerIdentity?
         if !listen.isEmpty {
             guard let certificateFile, let keyFile else {
-                throw ConfigError(source: source, message: "section [admin]: HTTPS needs certificate_file and key_file (scripts/dev-certificate.sh makes a pair)")
+                throw reader.invalid(certificateFile == nil ? "admin.certificate_file" : "admin.key_file", "HTTPS (admin.listen) needs certificate_file and key_file (scripts/dev-certificate.sh makes a pair)")
             }
-            let certificate = try readFile(certificateFile, key: "admin.certificate_file", source: source)
-            let key = try readFile(keyFile, key: "admin.key_file", source: source)
+            let certificate: [UInt8], key: [UInt8]
+            do {
+                certificate = try readFile(certificateFile, key: "admin.certificate_file", source: source)
+            } catch {
+                throw reader.locate(error, at: "admin.certificate_file")
+            }
+            do {
+                key = try readFile(keyFile, key: "admin.key_file", source: source)
+            } catch {
+                throw reader.locate(error, at: "admin.key_file")
+            }
             do {
                 identity = try TLSServerIdentity(certificatePEM: certificate, keyPEM: key)
             } catch {
-                throw ConfigError(source: source, message: "section [admin]: \(certificateFile) and \(keyFile): \(error)")
+                throw reader.invalid("admin.certificate_file", "\(certificateFile) and \(keyFile): \(error)")
             }
         }
         var server = AdminServerSettings(listeners: listeners, identity: identity)
@@ -188,19 +194,23 @@ public struct RouterConfiguration: Sendable {
     }
 
     /// Where a file named in the configuration is: a relative name is looked up in systemd's credentials directory
-    /// (`LoadCredential=`), so secrets never sit in a unit file or on a command line.
-    static func credentialPath(_ name: String) -> String {
-        if !name.hasPrefix("/"), let directory = getenv("CREDENTIALS_DIRECTORY").map({ String(cString: $0) }) {
+    /// (`LoadCredential=`), so secrets never sit in a unit file or on a command line. Outside systemd (a sysadmin
+    /// running `--check-config` or `--create-admin` from a shell) it is looked up beside the configuration file,
+    /// where the unit's `LoadCredential=` lines take the credentials from.
+    static func credentialPath(_ name: String, configurationFile: String) -> String {
+        if name.hasPrefix("/") { return name }
+        if let directory = getenv("CREDENTIALS_DIRECTORY").map({ String(cString: $0) }), !directory.isEmpty {
             return directory + "/" + name
         }
-        return name
+        guard let slash = configurationFile.lastIndex(of: "/") else { return name }
+        return configurationFile[...slash] + name
     }
 
     /// Reads a whole (small) file named in the configuration (see `credentialPath`), refusing one larger than `limit`.
     static func readFile(
         _ name: String, key: String, source: String, limit: Int = 1 << 20, tooLarge: String = "is larger than 1 MiB"
     ) throws(ConfigError) -> [UInt8] {
-        let path = credentialPath(name)
+        let path = credentialPath(name, configurationFile: source)
         guard let file = fopen(path, "r") else {
             throw ConfigError(source: source, message: "key \"\(key)\": cannot read \(path): \(String(cString: strerror(errno)))")
         }
@@ -225,7 +235,7 @@ public struct RouterConfiguration: Sendable {
         let text = String(decoding: bytes, as: UTF8.self)
         let secret = String(text.drop(while: whitespace.contains).reversed().drop(while: whitespace.contains).reversed())
         guard !secret.isEmpty else {
-            throw ConfigError(source: source, message: "key \"\(key)\": \(credentialPath(name)) is empty")
+            throw ConfigError(source: source, message: "key \"\(key)\": \(credentialPath(name, configurationFile: source)) is empty")
         }
         return secret
     }

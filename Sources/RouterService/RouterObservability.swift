@@ -9,7 +9,7 @@ import XMPPComponent
 /// The router's metrics, `/healthz` and watchdog, wired around the router without reaching into it: the bridge
 /// acceptor and the XMPP delegate are wrapped, and gauges are read from the router at scrape time.
 public struct RouterObservability: Sendable {
-    public let registry = MetricsRegistry()
+    public let registry = MetricsRegistry.forDaemon()
     let router: Router
     let logger: Logger
     /// Up while the XEP-0114 component is authenticated; nil when the router has no `[xmpp]` section.

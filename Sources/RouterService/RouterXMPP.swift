@@ -236,6 +236,10 @@ extension Router {
             await receiptReceived(id: confirmed, from: from.bare.description)
             return
         }
+        if message.body == nil, message.chatState != nil {
+            librarianChatState(message)
+            return
+        }
         guard let body = message.body, !body.isEmpty else { return }
         guard message.type != .error, message.type != .groupchat else {
             logger.notice("message error from the XMPP server", metadata: ["from": "\(from)", "to": "\(to)"])
@@ -252,9 +256,14 @@ extension Router {
             return
         }
         guard let conversation = conversationFor(patronAddress: node, operatorJID: bare) else {
-            xmpp.connection.send(
-                Message.chat(from: to.bare, to: from, body: "This conversation has ended, so this message was not sent. The patron's next message will start a new one.").element
-            )
+            let notice: String
+            if let until = switchboard.muteEnd(ofAddress: node, at: Timestamp(millisecondsSinceEpoch: now())) {
+                notice = "This chat was cut off by the loop guard, so this message was not sent. Nothing is delivered either "
+                    + "way until \(switchboard.localClockTime(until)); after that the patron's next message starts a new chat."
+            } else {
+                notice = "This conversation has ended, so this message was not sent. The patron's next message will start a new one."
+            }
+            xmpp.connection.send(Message.chat(from: to.bare, to: from, body: notice).element)
             return
         }
         // A client that asks for a receipt may send the message again when none came (its server crashed):

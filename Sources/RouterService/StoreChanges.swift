@@ -135,20 +135,6 @@ struct PendingMark: Equatable, Sendable {
     }
 }
 
-/// The open conversations a commit writes (without pending messages) and those it closes: recorded as saved once
-/// the commit holds.
-struct WrittenState: Sendable {
-    struct Entry: Sendable {
-        var id: ConversationID
-        var conversation: Conversation
-        var pending: PendingMark
-        var recentLines: [TranscriptLine]
-    }
-
-    var conversations: [Entry] = []
-    var closed: [ConversationID] = []
-}
-
 extension Conversation {
     /// The conversation as `switchboard_conversations` keeps it: pending messages are rows of their own.
     var withoutPending: Conversation {

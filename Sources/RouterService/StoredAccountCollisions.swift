@@ -37,7 +37,9 @@ enum StoredAccountCollisions {
             }
         }
         guard !pairs.isEmpty else { return "That account is already in use" }
+        // The admin API is the router's, so it cannot help while the router refuses to start: name the rows.
         return "these accounts are one account, which would loop messages back into refdesk: " + pairs.joined(separator: "; ")
-            + "; delete one of each pair (refdeskctl staffing remove, or from the database) and start again"
+            + "; with the router stopped, delete one of each pair from its database (sqlite3 DATABASE "
+            + "\"DELETE FROM staffing_jids WHERE jid = '...'\" or \"DELETE FROM gateways WHERE id = ...\") and start it again"
     }
 }

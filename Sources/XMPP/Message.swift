@@ -4,6 +4,11 @@ public struct Message: Sendable, Hashable {
         case chat, normal, groupchat, headline, error
     }
 
+    /// A chat state notification (XEP-0085): whether the sender is typing. The raw value is the element's name.
+    public enum ChatState: String, Sendable, Hashable, CaseIterable {
+        case active, composing, paused, inactive, gone
+    }
+
     public var from: JID?
     public var to: JID?
     public var type: Kind
@@ -14,10 +19,12 @@ public struct Message: Sendable, Hashable {
     public var requestsReceipt: Bool
     /// The id of the message this one confirms (XEP-0184 `<received id/>`), when it is a receipt.
     public var receiptFor: String?
+    /// The sender's chat state (XEP-0085), alone (a typing notification) or with a body.
+    public var chatState: ChatState?
 
     public init(
         from: JID?, to: JID?, type: Kind = .chat, id: String? = nil, body: String?, thread: String? = nil,
-        requestsReceipt: Bool = false, receiptFor: String? = nil
+        requestsReceipt: Bool = false, receiptFor: String? = nil, chatState: ChatState? = nil
     ) {
         self.from = from
         self.to = to
@@ -27,6 +34,7 @@ public struct Message: Sendable, Hashable {
         self.thread = thread
         self.requestsReceipt = requestsReceipt
         self.receiptFor = receiptFor
+        self.chatState = chatState
     }
 
     /// A one-to-one chat message, what the router sends for every patron line:
@@ -40,6 +48,11 @@ public struct Message: Sendable, Hashable {
         Message(from: from, to: to, type: .chat, body: nil, receiptFor: id)
     }
 
+    /// A chat state notification without a body (XEP-0085 §5.5: standalone notifications are `chat` messages).
+    public static func chatState(_ state: ChatState, from: JID, to: JID) -> Message {
+        Message(from: from, to: to, type: .chat, body: nil, chatState: state)
+    }
+
     /// Reads a received `<message>`. A missing or unknown `type` means `normal` (RFC 6121 §5.2.2).
     public init(element: XMLElement) throws(StanzaParseError) {
         guard element.name == "message" else { throw .missing("a <message> element (got <\(element.name)>)") }
@@ -51,6 +64,7 @@ public struct Message: Sendable, Hashable {
         thread = element.child(named: "thread", namespace: element.namespace)?.text
         requestsReceipt = element.child(named: "request", namespace: XMPPNamespace.receipts) != nil
         receiptFor = element.child(named: "received", namespace: XMPPNamespace.receipts)?[attribute: "id"]
+        chatState = ChatState.allCases.first { element.child(named: $0.rawValue, namespace: XMPPNamespace.chatStates) != nil }
     }
 
     /// The stanza to send. `normal` is written without a `type` attribute, as it is the default.
@@ -67,6 +81,9 @@ public struct Message: Sendable, Hashable {
         }
         if let receiptFor {
             element.append(XMLElement(name: "received", namespace: XMPPNamespace.receipts, attributes: ["id": receiptFor]))
+        }
+        if let chatState {
+            element.append(XMLElement(name: chatState.rawValue, namespace: XMPPNamespace.chatStates))
         }
         return element
     }

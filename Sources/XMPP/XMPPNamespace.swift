@@ -13,6 +13,8 @@ public enum XMPPNamespace {
     /// Unique and stable stanza ids (XEP-0359): `<origin-id id/>` repeats a message's own id, so a client that
     /// gets it again (sent again after a crash) recognises the repeat.
     public static let stableStanzaIDs = "urn:xmpp:sid:0"
+    /// Chat state notifications (XEP-0085): `<composing/>`, `<paused/>`, `<active/>`, `<inactive/>`, `<gone/>`.
+    public static let chatStates = "http://jabber.org/protocol/chatstates"
     /// The XML namespace bound to the `xml:` prefix (`xml:lang`).
     public static let xml = "http://www.w3.org/XML/1998/namespace"
 }

@@ -5,6 +5,7 @@ import ArgumentParser
 import BridgeTransport
 import DaemonSupport
 import Logging
+import RefdeskVersion
 import RouterService
 import ServiceLifecycle
 import UnixSignals
@@ -19,7 +20,8 @@ struct RouterCommand: AsyncParsableCommand {
             Reads its settings from a TOML file (see config/router.example.toml), keeps all state in one SQLite \
             database, and serves bridges (refdesk-twilio, refdesk-aim) on a Unix socket. Logs go to stderr, one event \
             per line with a syslog priority prefix, for journald. SIGTERM or SIGINT stops it cleanly.
-            """
+            """,
+        version: RefdeskVersion.number
     )
 
     @Option(name: .shortAndLong, help: "The configuration file.")
@@ -60,6 +62,7 @@ struct RouterCommand: AsyncParsableCommand {
         }
         JournalLogHandler.bootstrap(level: settings.logLevel)
         let logger = Logger(label: "refdesk-router")
+        logger.info("starting", metadata: ["version": "\(RefdeskVersion.number)", "config": "\(config)"])
         let notifier = SystemdNotifier.fromProcessEnvironment()
 
         let router: Router

@@ -5,6 +5,7 @@ import Glibc
 #endif
 import AdminAPI
 import ArgumentParser
+import RefdeskVersion
 
 @main
 struct RefdeskCtl: ParsableCommand {
@@ -20,6 +21,7 @@ struct RefdeskCtl: ParsableCommand {
             5 conflict (in use, already exists), 64 usage, 69 API unreachable. Shell completions: \
             refdeskctl --generate-completion-script bash|zsh|fish.
             """,
+        version: RefdeskVersion.number,
         subcommands: [
             Login.self, Logout.self, Whoami.self, Status.self, Queues.self, Gateways.self, Users.self, Staffing.self, Assignments.self,
             Chats.self, ChatCommand.self, Stats.self, PresenceCommand.self,

@@ -59,6 +59,25 @@ struct ByteExactEncodingTests {
             .deliveryStatus(DeliveryReport(id: "d", messageID: "m", status: .delivered, reason: "")),
             "00000010 22 00000001 64 00000001 6d 01 00000000"
         ),
+        // The chatState example of the protocol document (version 2).
+        (
+            .chatState(gatewayID: 7, peer: "patron", state: .composing),
+            """
+            00000014 30
+            0000000000000007
+            00000006 706174726f6e
+            01
+            """
+        ),
+        (
+            .gatewayNotice(id: 7, from: "OOS System Msg", text: "hi"),
+            """
+            00000021 14
+            0000000000000007
+            0000000e 4f4f532053797374656d204d7367
+            00000002 6869
+            """
+        ),
     ]
 
     @Test("encoding gives the hand-written bytes", arguments: examples)

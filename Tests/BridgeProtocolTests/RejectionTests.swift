@@ -54,6 +54,12 @@ struct RejectionTests {
             defect: "unknown gateway state", hex: "0000000e 13 0000000000000001 04 00000000",
             reason: "gatewayState.state: unknown gateway state 4 (known: 0 connecting, 1 online, 2 offline, 3 failed)"),
         BadFrame(
+            defect: "unknown chat state", hex: "0000000e 30 0000000000000001 00000000 05",
+            reason: "chatState.state: unknown chat state 5 (known: 0 active, 1 composing, 2 paused, 3 inactive, 4 gone)"),
+        BadFrame(
+            defect: "notice cut short", hex: "0000000d 14 0000000000000001 00000000",
+            reason: "gatewayNotice.text: needs 4 bytes but only 0 remain in the body"),
+        BadFrame(
             defect: "unknown delivery status", hex: "00000010 22 00000001 64 00000001 6d 03 00000000",
             reason: "deliveryStatus.status: unknown delivery status 3 (known: 0 sent, 1 delivered, 2 failed)"),
         BadFrame(

@@ -109,3 +109,19 @@ struct MessagePropertyTests {
         #expect(SampleMessages.gateway.description.contains("42"))
     }
 }
+
+@Suite("Protocol versions")
+struct ProtocolVersionTests {
+    @Test func `the version agreed is the highest both sides speak`() {
+        #expect(BridgeProtocolVersion.agreed(offered: 1) == 1)
+        #expect(BridgeProtocolVersion.agreed(offered: 2) == 2)
+        #expect(BridgeProtocolVersion.agreed(offered: 9) == BridgeProtocolVersion.current)
+        #expect(BridgeProtocolVersion.agreed(offered: 0) == nil)
+    }
+
+    @Test func `the frames of version 2 are marked as such, the rest as version 1`() {
+        let newer = BridgeFrameType.allCases.filter { $0.introducedIn == 2 }
+        #expect(Set(newer) == [.gatewayNotice, .chatState])
+        #expect(BridgeFrameType.allCases.allSatisfy { $0.introducedIn <= BridgeProtocolVersion.current })
+    }
+}

@@ -32,6 +32,23 @@ struct BridgeTransportTests {
         }
     }
 
+    @Test("both ends agree version 2, and chat states pass between them as control frames")
+    func versionTwoCarriesChatStates() async throws {
+        let router = RouterSide(gateways: [])
+        let bridge = BridgeSide(pending: [])
+        try await withConnectedPair(router: router, bridge: bridge) {
+            _ = try await bridge.waitForWelcome()
+            let session = try #require(await bridge.session)
+            #expect(session.version == 2)
+            session.send(.chatState(gatewayID: 1, peer: "patron", state: .composing))
+            session.send(.gatewayNotice(id: 1, from: "OOS System Msg", text: "hello"))
+            try await eventually { await router.controls.count == 2 }
+            #expect(await router.controls == [
+                .chatState(gatewayID: 1, peer: "patron", state: .composing), .gatewayNotice(id: 1, from: "OOS System Msg", text: "hello"),
+            ])
+        }
+    }
+
     @Test("an unknown protocol is refused with a goodbye that says why")
     func unknownProtocolIsRefused() async throws {
         let router = RouterSide(gateways: [], refuse: true)
@@ -90,6 +107,7 @@ private actor RouterSide: BridgeAcceptor, BridgeSessionDelegate {
     let gateways: [GatewayDescriptor]
     let refuse: Bool
     private(set) var received: [BridgeMessage] = []
+    private(set) var controls: [BridgeMessage] = []
 
     init(gateways: [GatewayDescriptor], refuse: Bool = false) {
         self.gateways = gateways
@@ -104,7 +122,7 @@ private actor RouterSide: BridgeAcceptor, BridgeSessionDelegate {
     nonisolated func sessionEnded(_ session: BridgeSession, protocolName: String, reason: BridgeSessionEnd) async {}
 
     func receiveReliable(_ messages: [BridgeMessage]) async throws { received += messages }
-    func receiveControl(_ message: BridgeMessage) async throws {}
+    func receiveControl(_ message: BridgeMessage) async throws { controls.append(message) }
     func pendingReliable(afterSequence: Int64, limit: Int) async throws -> [SequencedMessage] { [] }
     func acknowledged(ids: [String]) async throws {}
 }
@@ -115,6 +133,7 @@ private actor BridgeSide: BridgeConnectorDelegate {
     private(set) var acknowledged: [String] = []
     private(set) var welcomed: [GatewayDescriptor]?
     private(set) var disconnects: [String] = []
+    private(set) var session: BridgeSession?
 
     init(pending: [BridgeMessage]) {
         self.pending = pending.enumerated().map { SequencedMessage(sequence: Int64($0.offset + 1), message: $0.element) }
@@ -130,7 +149,10 @@ private actor BridgeSide: BridgeConnectorDelegate {
         throw CancellationError()
     }
 
-    func connected(gateways: [GatewayDescriptor], session: BridgeSession) async throws { welcomed = gateways }
+    func connected(gateways: [GatewayDescriptor], session: BridgeSession) async throws {
+        self.session = session
+        welcomed = gateways
+    }
     func disconnected(reason: String) async { disconnects.append(reason) }
     func receiveReliable(_ messages: [BridgeMessage]) async throws {}
     func receiveControl(_ message: BridgeMessage) async throws {}

@@ -183,4 +183,36 @@ struct ConfigReaderTests {
         _ = try config.string("router.socket")
         #expect(errorDescription { try config.rejectUnknownKeys() } == "router.toml:1: unknown key \"canned\"")
     }
+
+    @Test("an error about a value a daemon found wrong names the file, the key's line and the key")
+    func invalidValuesAreLocated() throws {
+        var reader = try reader(Self.routerFile)
+        _ = try reader.duration("router.idle_timeout", default: .seconds(1))
+        #expect(reader.invalid("router.idle_timeout", "too long").description == "router.toml:7: key \"router.idle_timeout\": too long")
+        #expect(reader.line(of: "router") == 1)
+    }
+
+    @Test("a key the file leaves out is located at the section that should hold it, or nowhere")
+    func missingKeysPointAtTheirSection() throws {
+        let reader = try reader(Self.routerFile)
+        #expect(reader.invalid("router.time_zone", "is required").description == "router.toml:1: key \"router.time_zone\": is required")
+        #expect(reader.invalid("xmpp.domain", "is required").description == "router.toml: key \"xmpp.domain\": is required")
+    }
+
+    @Test("errors inside an [[entry]] name the entry and the line of its key")
+    func entryErrorsNameTheEntry() throws {
+        var reader = try reader(Self.routerFile)
+        let second = try reader.tables("canned")[1]
+        #expect(second.invalid("text", "too short").description == "router.toml:15: key \"canned[2].text\": too short")
+        #expect(second.invalid("emoji", "is required").description == "router.toml:13: key \"canned[2].emoji\": is required")
+    }
+
+    @Test("an error from reading a file the setting names gets that setting's line")
+    func locatingAnUnlocatedError() throws {
+        let reader = try reader(Self.routerFile)
+        let unreadable = ConfigError(source: "router.toml", message: "key \"router.socket\": cannot read it")
+        #expect(reader.locate(unreadable, at: "router.socket").description == "router.toml:2: key \"router.socket\": cannot read it")
+        let located = ConfigError(source: "router.toml", line: 9, message: "elsewhere")
+        #expect(reader.locate(located, at: "router.socket") == located)
+    }
 }

@@ -1,4 +1,5 @@
 import Metrics
+import RefdeskVersion
 import Testing
 
 @Suite("Prometheus text format")
@@ -121,5 +122,15 @@ struct ListenAddressTests {
     @Test("malformed addresses are refused with the reason", arguments: ["9464", ":9464", "127.0.0.1:0", "127.0.0.1:http", "h:70000"])
     func refuses(text: String) {
         #expect(throws: ListenAddressError.self) { try ListenAddress(parsing: text) }
+    }
+}
+
+@Suite("Build information")
+struct BuildInformationTests {
+    @Test("a daemon's registry names the running release in refdesk_build_info")
+    func buildInfoCarriesTheVersion() {
+        let text = MetricsRegistry.forDaemon().render()
+        #expect(text.contains("# TYPE refdesk_build_info gauge\n"))
+        #expect(text.contains("refdesk_build_info{version=\"\(RefdeskVersion.number)\"} 1\n"))
     }
 }

@@ -148,19 +148,19 @@ struct ClientSessionTests {
             #expect(from.displayName == "A lice")
         }
 
-        // Sending: escaped text, acknowledged by cookie.
+        // Sending: the HTML AIM clients write, acknowledged by cookie.
         let send = try session.sendMessage(to: "Alice", text: "ok", cookie: 0x0102_0304_0506_0708)
         let frame = try #require(sentFrames(send).first)
-        #expect(try frame.encoded() == bytes("2A 02 01 0E 00 37  00 04 00 06 00 00 00 00 00 10")
+        #expect(try frame.encoded() == bytes("2A 02 01 0E 00 51  00 04 00 06 00 00 00 00 00 10")
             + bytes("01 02 03 04 05 06 07 08  00 01  05") + ascii("Alice")
-            + bytes("00 02 00 11  05 01 00 03 01 01 02  01 01 00 06 00 00 00 00 6F 6B")
+            + bytes("00 02 00 2B  05 01 00 03 01 01 02  01 01 00 20 00 00 00 00") + ascii("<HTML><BODY>ok</BODY></HTML>")
             + bytes("00 03 00 00  00 06 00 00"))
         let ack = ICBMServerAck(cookie: 0x0102_0304_0506_0708, screenName: "Alice")
         #expect(session.received(try server.snac(ack, requestID: 0x10)) == [.messageAccepted(cookie: 0x0102_0304_0506_0708)])
 
         let escaped = try session.sendMessage(to: "Alice", text: "a < b\nc", cookie: 9)
         let body = try SNAC(frame: #require(sentFrames(escaped).first)).decode(as: ICBMSendMessage.self).body
-        #expect(body.text == "a &lt; b<br>c")
+        #expect(body.text == "<HTML><BODY>a &lt; b<BR>c</BODY></HTML>")
 
         // Keepalive, then sign off.
         #expect(session.keepalive() == [.send(FLAPFrame(channel: .keepalive, sequence: 0x0110, payload: []))])
@@ -287,4 +287,83 @@ struct ClientSessionTests {
     let text = "\(ClientSessionTests.configuration)"
     #expect(text.contains("RefDesk"))
     #expect(!text.contains("secret"))
+}
+
+@Suite("Client session: notices, typing, limits")
+struct ClientSessionNoticeTests {
+    static func online() throws -> (ClientSession, ScriptedServer) {
+        var server = ScriptedServer()
+        let session = try ClientSessionTests.signedOn(server: &server)
+        return (session, server)
+    }
+
+    @Test func `a server's notice from its system sender with cookie 0 is a notice, not a patron's IM`() throws {
+        var (session, server) = try Self.online()
+        let html = "You just received 1 IM(s) while you were offline. Go to <a href=\"https://x.example/s\">IM Settings</a>."
+        let notice = try ICBMIncomingMessage(cookie: 0, sender: UserInfo(screenName: "OOS System Msg"), body: ICBMMessageBody(text: html))
+        #expect(session.received(try server.snac(notice)) == [.deliverNotice(
+            from: "OOS System Msg", text: "You just received 1 IM(s) while you were offline. Go to IM Settings (https://x.example/s)."
+        )])
+    }
+
+    @Test(arguments: [
+        (UInt64(0), "Pat Ron"),          // the zero cookie no client picks
+        (UInt64(0x1234), "AOL System Msg"),  // AOL's system sender
+        (UInt64(0x1234), "aolsystemmsg"),
+        (UInt64(7), "Campus SystemMsg"),
+    ])
+    func `either mark of a notice is enough`(cookie: UInt64, sender: String) throws {
+        var (session, server) = try Self.online()
+        let message = try ICBMIncomingMessage(cookie: cookie, sender: UserInfo(screenName: sender), body: ICBMMessageBody(text: "notice"))
+        #expect(session.received(try server.snac(message)) == [.deliverNotice(from: ScreenName(sender), text: "notice")])
+    }
+
+    @Test func `a person whose name merely mentions a system is a patron`() throws {
+        var (session, server) = try Self.online()
+        let message = try ICBMIncomingMessage(cookie: 5, sender: UserInfo(screenName: "System Msg Fan"), body: ICBMMessageBody(text: "hi"))
+        #expect(session.received(try server.snac(message)) == [.deliverIncoming(cookie: 5, from: "System Msg Fan", text: "hi", sentAt: nil, offline: false)])
+    }
+
+    @Test func `typing notifications are read and written as 0x04 0x14`() throws {
+        var (session, server) = try Self.online()
+        let typing = ICBMTypingNotification(screenName: "Pat Ron", event: .typing)
+        #expect(session.received(try server.snac(typing)) == [.typingReceived(from: "patron", event: .typing)])
+        let sent = try session.sendTypingNotification(to: "Pat Ron", event: .paused)
+        let frame = try #require(sentFrames(sent).first)
+        #expect(try SNAC(frame: frame).data == bytes("00 00 00 00 00 00 00 00  00 01  07") + ascii("Pat Ron") + bytes("00 01"))
+        #expect(try SNAC(frame: frame).decode(as: ICBMTypingNotification.self) == ICBMTypingNotification(screenName: "Pat Ron", event: .paused))
+    }
+
+    @Test func `the ICBM parameters give the longest message the server takes`() throws {
+        var (session, server) = try Self.online()
+        let reply = ICBMParametersReply(parameters: ICBMParameters(
+            channel: 100, flags: 3, maximumSNACSize: 512, maximumSenderWarningLevel: 999, maximumReceiverWarningLevel: 999,
+            minimumMessageInterval: 0
+        ))
+        #expect(try reply.encodedBytes() == bytes("00 64  00 00 00 03  02 00  03 E7  03 E7  00 00 00 00"))
+        #expect(session.received(try server.snac(reply, requestID: 5)) == [.messageLimitReceived(maximumMessageLength: 512)])
+    }
+
+    @Test func `a rate change notice is read with or without its version-2 tail`() throws {
+        var (session, server) = try Self.online()
+        var rateClass = RateLimiterTests.imClass.with(id: 3)
+        rateClass.currentLevel = 4411
+        let notice = RateChangeNotice(code: .alert, rateClass: rateClass)
+        #expect(session.received(try server.snac(notice)) == [.rateChanged(notice)])
+        let short = server.frame(.snac, SNAC(family: 1, subtype: 0x0A, requestID: SNAC.serverInitiatedRequestID, data: Array(try notice.encodedBytes().dropLast(5))).encoded())
+        #expect(session.received(short) == [.rateChanged(notice)])
+    }
+
+    @Test func `typing cannot be sent before the session is online`() {
+        var session = ClientSession(configuration: ClientSessionTests.configuration)
+        #expect(throws: ClientSessionError.self) { try session.sendTypingNotification(to: "x", event: .typing) }
+    }
+}
+
+extension SNACMessage {
+    func encodedBytes() throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try encode(into: &bytes)
+        return bytes
+    }
 }

@@ -24,27 +24,6 @@ struct TextTests {
         #expect(encoded.charset == .ucs2BigEndian)
         #expect(encoded.bytes == bytes("00 6E 00 61 00 EF 00 76 00 65"))
     }
-
-    @Test(arguments: [
-        ("<HTML><BODY>hi &amp; bye</BODY></HTML>", "hi & bye"),
-        ("line one<br>line two<BR/>three", "line one\nline two\nthree"),
-        ("<HTML><BODY BGCOLOR=\"#ffffff\"><FONT FACE=\"Arial\" SIZE=2>Where is the <B>atlas</B>?</FONT></BODY></HTML>", "Where is the atlas?"),
-        ("&lt;b&gt; &quot;q&quot; &#233; &#x20AC; &bogus; & alone", "<b> \"q\" é € &bogus; & alone"),
-        ("I <3 books and 1 < 2", "I <3 books and 1 < 2"),
-        ("plain text", "plain text"),
-    ])
-    func `incoming HTML is reduced to plain text`(html: String, plain: String) {
-        #expect(HTMLText.plainText(fromHTML: html) == plain)
-    }
-
-    @Test func `outgoing text is escaped for HTML clients`() {
-        #expect(HTMLText.escape("a & b <tag> c\nd") == "a &amp; b &lt;tag&gt; c<br>d")
-    }
-
-    @Test(arguments: ["a & b", "<b>not bold</b>", "two\nlines", "x > y && y < z"])
-    func `escaped text strips back to the original`(text: String) {
-        #expect(HTMLText.plainText(fromHTML: HTMLText.escape(text)) == text)
-    }
 }
 
 @Suite("Screen names")

@@ -31,6 +31,37 @@ struct DatabaseExecutorTests {
         await executor.close()
     }
 
+    @Test("a submitted write keeps its place: a read queued after it sees it before its caller awaited anything")
+    func submittedWriteIsOrderedBeforeLaterWork() async throws {
+        let scratch = try ScratchDirectory()
+        let executor = try open(scratch.path("submitted.sqlite"))
+        let first = executor.submitWrite { try $0.run("INSERT INTO rows (label) VALUES (?)", "first") }
+        let second = executor.submitWrite { try $0.run("INSERT INTO rows (label) VALUES (?)", "second") }
+        let seen = try await executor.read { connection in
+            try connection.query("SELECT label FROM rows ORDER BY id") { try $0.string(0) }
+        }
+        #expect(seen == ["first", "second"])
+        try await first.value()
+        try await second.value()
+        await executor.close()
+    }
+
+    @Test("a submitted write that fails reports its error when awaited, and only its own changes are undone")
+    func submittedWriteFailure() async throws {
+        let scratch = try ScratchDirectory()
+        let executor = try open(scratch.path("submitted-failure.sqlite"))
+        let good = executor.submitWrite { try $0.run("INSERT INTO rows (label) VALUES (?)", "kept") }
+        let bad = executor.submitWrite { connection in
+            try connection.run("INSERT INTO rows (label) VALUES (?)", "undone")
+            throw Refused(label: "undone")
+        }
+        try await good.value()
+        await #expect(throws: Refused(label: "undone")) { try await bad.value() }
+        let labels = try await executor.read { try $0.query("SELECT label FROM rows") { try $0.string(0) } }
+        #expect(labels == ["kept"])
+        await executor.close()
+    }
+
     @Test("200 concurrent writes are all durable and visible after close and re-open")
     func concurrentWritesAreDurable() async throws {
         let scratch = try ScratchDirectory()

@@ -161,3 +161,29 @@ struct StanzaTests {
         #expect(kinds.contains("other:error"))
     }
 }
+
+@Suite("Chat states (XEP-0085)")
+struct ChatStateTests {
+    @Test(arguments: Message.ChatState.allCases)
+    func `a standalone chat state survives writing and reading`(state: Message.ChatState) throws {
+        let message = Message.chatState(state, from: try JID("patron@refdesk.example.org"), to: try JID("alice@example.org/desk"))
+        #expect(message.body == nil)
+        #expect(message.type == .chat)
+        let element = message.element
+        #expect(element.child(named: state.rawValue, namespace: "http://jabber.org/protocol/chatstates") != nil)
+        #expect(try Message(element: element).chatState == state)
+    }
+
+    @Test func `a chat state in another namespace is not one`() throws {
+        var element = Message(from: nil, to: nil, body: nil).element
+        element.append(XMLElement(name: "composing", namespace: "urn:example:other"))
+        #expect(try Message(element: element).chatState == nil)
+    }
+
+    @Test func `a message with a body may carry a chat state too`() throws {
+        var element = Message.chat(from: try JID("a@b"), to: try JID("c@d"), body: "hi").element
+        element.append(XMLElement(name: "active", namespace: "http://jabber.org/protocol/chatstates"))
+        let message = try Message(element: element)
+        #expect(message.body == "hi" && message.chatState == .active)
+    }
+}

@@ -7,6 +7,8 @@ import struct
 
 HELLO, WELCOME, GOODBYE, PING, PONG, ACK = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
 MESSAGE_RECEIVED = 0x21
+GATEWAY_NOTICE, CHAT_STATE = 0x14, 0x30          # version 2
+CHAT_STATES = {0: "active", 1: "composing", 2: "paused", 3: "inactive", 4: "gone"}
 
 GOODBYE_CODES = {
     1: "unsupportedVersion", 2: "unknownProtocol", 3: "badFrame", 4: "notAllowed",
@@ -35,6 +37,15 @@ def message_received(id: str, gateway: int, sender: str, body: str) -> bytes:
     payload = string(id) + struct.pack(">Q", gateway) + string(sender) + string(body)
     payload += struct.pack(">qB", 0, 0) + struct.pack(">I", 0)
     return frame(MESSAGE_RECEIVED, payload)
+
+
+def chat_state(gateway: int, peer: str, state: str) -> bytes:
+    code = {name: value for value, name in CHAT_STATES.items()}[state]
+    return frame(CHAT_STATE, struct.pack(">Q", gateway) + string(peer) + struct.pack(">B", code))
+
+
+def gateway_notice(gateway: int, sender: str, text: str) -> bytes:
+    return frame(GATEWAY_NOTICE, struct.pack(">Q", gateway) + string(sender) + string(text))
 
 
 class Reader:

@@ -3,7 +3,7 @@
 It answers like the real API where the bridge can tell the difference: HTTP basic authentication with the
 Account SID and auth token (401 + error 20003 otherwise), required fields (21604 To, 21603 From, 21602 Body),
 21211 for a `To` that is not a phone number, 21610 for a recipient who opted out, 201 with a Message resource
-(`SM…` sid, status `queued`, or `accepted` through a Messaging Service). It can be told to fail the next calls
+(`SM…` sid, status `queued`, or `accepted` through a Messaging Service); 21211 also for numbers marked invalid. It can be told to fail the next calls
 with 500 or 429, records every call, and posts status callbacks signed with the official library's
 RequestValidator, as Twilio would.
 """
@@ -11,6 +11,7 @@ import base64
 import json
 import re
 import secrets
+import ssl
 import threading
 import urllib.error
 import time
@@ -31,15 +32,26 @@ def error_body(code: int, message: str, status: int) -> dict:
 
 
 class FakeTwilio:
-    def __init__(self, accounts: dict):
+    def __init__(self, accounts: dict, tls: tuple | None = None, keep_alive: bool = True):
+        """`tls`: (certificate file, key file) to serve HTTPS, as the real API does. `keep_alive`: keep connections
+        open between requests (HTTP/1.1, as the real API does); False answers every call with `Connection: close`."""
         self.accounts = dict(accounts)  # Account SID -> auth token
+        self.connections = 0            # TCP connections accepted
         self.opted_out = set()          # numbers answered with 21610
+        self.invalid = set()            # E.164-shaped numbers Twilio still calls invalid (21211), as it does for unassigned ones
         self.calls = []                 # every request, in arrival order
         self._script = []               # (status, code, message) answers for the next calls
         self._lock = threading.Lock()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                with fake._lock:
+                    fake.connections += 1
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length).decode("utf-8")
@@ -48,6 +60,9 @@ class FakeTwilio:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
+                if not keep_alive:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -55,7 +70,15 @@ class FakeTwilio:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server.daemon_threads = True
+        scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.port = self.server.server_address[1]
+        self.base = f"{scheme}://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self):
@@ -104,7 +127,7 @@ class FakeTwilio:
             return 400, error_body(21603, "A 'From' phone number is required.", 400)
         if not form.get("Body") and not form.get("MediaUrl"):
             return 400, error_body(21602, "Message body is required.", 400)
-        if not E164.match(to):
+        if not E164.match(to) or to in self.invalid:
             return 400, error_body(21211, f"The 'To' number {to} is not a valid phone number.", 400)
         if to in self.opted_out:
             return 400, error_body(21610, "Attempt to send to unsubscribed recipient", 400)

@@ -1,18 +1,26 @@
-"""An OSCAR (AIM) server and a scripted AIM client for the integration tests, written from
-/work/shared/design/OSCAR-NOTES.md to behave like today's revival servers (open-oscar-server).
+"""An OSCAR (AIM) server and a scripted AIM client for the integration tests, written from the OSCAR protocol as
+today's revival servers (open-oscar-server, the server AIM revival clients use) speak it; docs/aim-bridge.md
+describes what the bridge relies on.
 
 OscarServer: BUCP MD5 login (fixed per-user key, strong and weak hash), a cookie redirect to a BOS port, the BOS
-sign-on sequence, rate classes that are announced *and enforced* (moving average; SNACs below the limit level are
-dropped silently, below the disconnect level the client is disconnected), login limits per address (a burst,
-then one per interval), an offline message store, ICBM routing with server acks, buddy arrival/departure
-broadcasts. It runs on its own asyncio loop in a thread and can be stopped and started on the same ports.
+sign-on sequence, the original service's five default rate classes, announced *and enforced* as a real server does
+(a moving average per class; below alert a rate change notice "alert", below limit the class's SNACs are dropped
+silently and a notice "limited" until the level is back above clear, below disconnect the client is disconnected;
+notices go out after a second of client silence), login limits per address (a burst, then one per interval), an
+offline message store with the "You just received N IM(s) while you were offline" notice from `OOS System Msg` at
+the next sign-on, ICBM routing with server acks, typing notifications (0x04/0x14) relayed, the ICBM parameters of
+a real server (512-byte messages), buddy arrival/departure broadcasts. It runs on its own asyncio loop in a
+thread and can be stopped and started on the same ports.
 
-PatronClient: an AIM user driven by a test: signs on, watches buddies, sends IMs, collects what it receives.
+PatronClient: an AIM user driven by a test: signs on, watches buddies, sends IMs and typing notifications,
+collects what it receives (as its client would show it, and the raw HTML).
 """
+import html
 import asyncio
 import hashlib
 import os
 import queue
+import re
 import socket
 import struct
 import threading
@@ -84,6 +92,24 @@ def message_data(text: str) -> bytes:
             + struct.pack(">BBHHH", 1, 1, len(encoded) + 4, charset, 0) + encoded)
 
 
+def message_text_bytes(data: bytes) -> bytes:
+    """The raw bytes of the text fragments in TLV 0x02 (what the server's message length limit counts)."""
+    offset, parts = 0, []
+    while offset + 4 <= len(data):
+        fragment_id, _, length = struct.unpack(">BBH", data[offset:offset + 4])
+        if fragment_id == 1:
+            parts.append(data[offset + 8:offset + 4 + length])
+        offset += 4 + length
+    return b"".join(parts)
+
+
+def rendered(markup: str) -> str:
+    """What an AIM client shows for an IM's HTML: tags gone, <BR> a line break, character references decoded."""
+    text = re.sub(r"(?i)<br\s*/?>", "\n", markup)
+    text = re.sub(r"<[^>]*>", "", text)
+    return html.unescape(text)
+
+
 def message_text(data: bytes) -> str:
     offset, parts = 0, []
     while offset + 4 <= len(data):
@@ -103,25 +129,70 @@ def user_info(name: str, tlvs=()) -> bytes:
 
 
 class RateClass:
-    def __init__(self, class_id, window, clear, alert, limit, disconnect, max_level, members):
+    def __init__(self, class_id, window, clear, alert, limit, disconnect, max_level):
         self.id, self.window, self.clear, self.alert = class_id, window, clear, alert
         self.limit, self.disconnect, self.max = limit, disconnect, max_level
-        self.members = members
 
-    def encode(self) -> bytes:
+    def encode(self, current=None) -> bytes:
         return struct.pack(">HIIIIIIIIB", self.id, self.window, self.clear, self.alert, self.limit,
-                           self.disconnect, self.max, self.max, 0, 0)
+                           self.disconnect, self.max if current is None else int(current), self.max, 0, 0)
+
+
+# The SNACs outside class 1 in the original service's table (as open-oscar-server keeps it): IM sends and user-info
+# lookups in class 3, buddy and permit/deny list edits in class 2, directory searches in class 4. Everything else,
+# typing notifications (0x04/0x14) among it, is class 1.
+RATE_CLASS_OF = {(0x02, 0x05): 3, (0x04, 0x06): 3, (0x03, 0x04): 2, (0x03, 0x05): 2, (0x09, 0x05): 2, (0x09, 0x06): 2,
+                 (0x09, 0x07): 2, (0x09, 0x08): 2, (0x02, 0x09): 4, (0x02, 0x0B): 4}
+RATE_GROUP_FAMILIES = (0x01, 0x02, 0x03, 0x04, 0x09)
 
 
 def default_rate_classes(im_scale: float = 1.0):
-    """Class 1: everything but IM sends, generous (as AIM's class 1). Class 2: ICBM 0x04/0x06 with the IM limits
-    from OSCAR-NOTES (window 20, clear 5100, alert 5000, limit 4000, disconnect 3000 ms), scaled for fast tests."""
+    """The original service's default classes (iserverd recorded them; open-oscar-server serves them). Class 3, the
+    IM class (window 20, clear 5100, alert 5000, limit 4000, disconnect 3000, max 6000 ms), is scaled by `im_scale`
+    for tests that need a quicker class; 1.0 is the real one."""
     def s(value):
         return max(1, int(value * im_scale))
     return [
-        RateClass(1, 80, 2500, 2000, 1500, 800, 6000, None),
-        RateClass(2, 20, s(5100), s(5000), s(4000), s(3000), s(6000), [(0x0004, 0x0006)]),
+        RateClass(1, 80, 2500, 2000, 1500, 800, 6000),
+        RateClass(2, 80, 3000, 2000, 1500, 1000, 6000),
+        RateClass(3, 20, s(5100), s(5000), s(4000), s(3000), s(6000)),
+        RateClass(4, 20, 5500, 5300, 4200, 3000, 8000),
+        RateClass(5, 10, 5500, 5300, 4200, 3000, 8000),
     ]
+
+
+def rate_class_id(family: int, subtype: int) -> int:
+    return RATE_CLASS_OF.get((family, subtype), 1)
+
+
+class RateState:
+    """One class's standing on one connection, computed as a real server does (open-oscar-server's CheckRateLimit)."""
+    CLEAR, ALERT, LIMITED, DISCONNECT = "clear", "alert", "limited", "disconnect"
+
+    def __init__(self, rate: RateClass, now_ms: float):
+        self.rate, self.level, self.last, self.limited = rate, rate.max, now_ms, False
+        self.observed = self.CLEAR
+        self.subscribed = False
+
+    def check(self, now_ms: float):
+        """(status, level) if a SNAC of this class arrived at `now_ms`."""
+        rate = self.rate
+        level = min(rate.max, (self.level * (rate.window - 1) + int(now_ms - self.last)) // rate.window)
+        if level < rate.disconnect:
+            return self.DISCONNECT, level
+        if self.limited:
+            return (self.CLEAR if level >= rate.clear else self.LIMITED), level
+        if level < rate.limit:
+            return self.LIMITED, level
+        if level < rate.alert:
+            return self.ALERT, level
+        return self.CLEAR, level
+
+    def count(self, now_ms: float) -> str:
+        status, self.level = self.check(now_ms)
+        self.last = now_ms
+        self.limited = status == self.LIMITED
+        return status
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -133,7 +204,9 @@ class Connection:
     def __init__(self, server, reader, writer):
         self.server, self.reader, self.writer = server, reader, writer
         self.sequence = 100
-        self.levels, self.last = {}, {}
+        now = time.monotonic() * 1000
+        self.rates = {rate.id: RateState(rate, now) for rate in server.rate_classes}
+        self.last_frame = now
         self.peer = writer.get_extra_info("peername")[0]
         self.user = None
         self.ready = False
@@ -164,28 +237,49 @@ class Connection:
             yield channel, await self.reader.readexactly(length)
 
     def rate_allows(self, family: int, subtype: int) -> str:
-        """Updates the class's moving average like a real server: returns "ok", "drop" or "disconnect"."""
-        rate = self.server.rate_class_for(family, subtype)
-        now = time.monotonic() * 1000
-        level = self.levels.get(rate.id, rate.max)
-        elapsed = now - self.last.get(rate.id, now - rate.max)
-        level = min(rate.max, (level * (rate.window - 1) + elapsed) / rate.window)
-        self.levels[rate.id], self.last[rate.id] = level, now
-        if level < rate.disconnect:
+        """Counts a SNAC in its class like a real server: returns "ok", "drop" (limited) or "disconnect"."""
+        status = self.rates[rate_class_id(family, subtype)].count(time.monotonic() * 1000)
+        if status == RateState.DISCONNECT:
             return "disconnect"
-        if level < rate.limit:
+        if status == RateState.LIMITED:
             return "drop"
         return "ok"
+
+    def observe_rates(self):
+        """After a second of silence from the client, as a real server does, tells it of every class whose standing
+        changed (0x01/0x0A: 2 alert, 3 limited, 4 clear), with the class's level."""
+        now = time.monotonic() * 1000
+        if self.closed or not self.user or now - self.last_frame < 1000:
+            return
+        for state in self.rates.values():
+            if not state.subscribed:
+                continue
+            status, level = state.check(now)
+            if state.limited and status == RateState.CLEAR:
+                state.limited, state.level = False, level
+            if status == state.observed or status == RateState.DISCONNECT:
+                continue
+            state.observed = status
+            code = {RateState.ALERT: 2, RateState.LIMITED: 3, RateState.CLEAR: 4}[status]
+            self.server._event(f"rate_{status}", self.user)
+            self.send_snac(0x01, 0x0A, 0x80000000, struct.pack(">H", code) + state.rate.encode(state.level)[:-5])
 
 
 class OscarServer:
     def __init__(self, users: dict, login_burst: int = 10, login_interval: float = 60.0, im_rate_scale: float = 1.0,
-                 tls=None):
-        """`tls`: an ssl.SSLContext (server side) to serve both ports over TLS; None for plain TCP."""
+                 tls=None, im_rate_scales: dict = None):
+        """`tls`: an ssl.SSLContext (server side) to serve both ports over TLS; None for plain TCP. `im_rate_scale`
+        scales the IM class (3) for every screen name, `im_rate_scales` for some ({name: scale}); 1.0 is the
+        real class."""
         self.tls = tls
+        self.im_rate_scale = im_rate_scale
+        self.im_rate_scales = {normalize(name): scale for name, scale in (im_rate_scales or {}).items()}
         self.users = {normalize(name): (name, password) for name, password in users.items()}
         self.login_burst, self.login_interval = login_burst, login_interval
         self.rate_classes = default_rate_classes(im_rate_scale)
+        self.offline_counts = {}      # normalised name -> IMs stored since the last notice
+        self.lost_acks = {}           # normalised sender -> acks still to "lose"
+        self.typing = []              # (from, to, event) relayed, for assertions
         self.auth_port = self._free_port()
         self.bos_port = self._free_port()
         self.cookies = {}
@@ -219,6 +313,13 @@ class OscarServer:
                     await asyncio.start_server(self._bos, "127.0.0.1", self.bos_port, reuse_address=True, ssl=self.tls),
                 ]
             self.loop.run_until_complete(listen())
+
+            async def observe():
+                while True:
+                    await asyncio.sleep(0.2)
+                    for connection in list(self.sessions.values()):
+                        connection.observe_rates()
+            self.observer = self.loop.create_task(observe())
             ready.set()
             self.loop.run_forever()
             self.loop.close()
@@ -292,6 +393,32 @@ class OscarServer:
             return True
         return self.call(write)
 
+    def send_system_notice(self, name: str, text: str, sender: str = "OOS System Msg", cookie: bytes = bytes(8)) -> bool:
+        """Sends `name` a notice as the server does: an IM from a system pseudo screen name, with (by default) an
+        all-zero cookie and a user-info block without TLVs."""
+        def write():
+            connection = self.sessions.get(normalize(name))
+            if not connection:
+                return False
+            connection.send_snac(0x04, 0x07, 0x80000000, cookie + struct.pack(">H", 1) + user_info(sender)
+                                 + tlv(0x0002, message_data(text)))
+            return True
+        return self.call(write)
+
+    def lose_acks(self, name: str, count: int = 1):
+        """The next `count` acks to `name`'s IMs are not sent (the IMs are still delivered), as if lost."""
+        self.call(lambda: self.lost_acks.__setitem__(normalize(name), count))
+
+    def kick(self, name: str) -> bool:
+        """Closes `name`'s BOS connection without a sign-off reason, as a crashed server front end would."""
+        def close():
+            connection = self.sessions.get(normalize(name))
+            if not connection:
+                return False
+            connection.close()
+            return True
+        return self.call(close)
+
     def count(self, kind: str, name: str = None) -> int:
         with self.lock:
             return sum(1 for event in self.events if event[0] == kind and (name is None or event[1] == normalize(name)))
@@ -299,12 +426,6 @@ class OscarServer:
     def _event(self, kind: str, name: str):
         with self.lock:
             self.events.append((kind, normalize(name)))
-
-    def rate_class_for(self, family, subtype) -> RateClass:
-        for rate in self.rate_classes:
-            if rate.members and (family, subtype) in rate.members:
-                return rate
-        return self.rate_classes[0]
 
     def _login_allowed(self, address: str) -> bool:
         now = time.monotonic()
@@ -392,8 +513,13 @@ class OscarServer:
                         connection.send(4, tlv(0x0009, struct.pack(">H", 0x0004)))
                         break
                     connection.user = display
+                    scale = self.im_rate_scales.get(normalize(display))
+                    if scale is not None:
+                        now = time.monotonic() * 1000
+                        connection.rates = {rate.id: RateState(rate, now) for rate in default_rate_classes(scale)}
                     connection.send_snac(0x01, 0x03, 0x80000000, struct.pack(">6H", 0x01, 0x02, 0x03, 0x04, 0x09, 0x13))
                 elif channel == 2 and connection.user:
+                    connection.last_frame = time.monotonic() * 1000
                     family, subtype, request_id, data = parse_snac(payload)
                     verdict = connection.rate_allows(family, subtype)
                     if verdict == "disconnect":
@@ -407,6 +533,7 @@ class OscarServer:
                 elif channel == 4:
                     break
                 elif channel == 5 and connection.user:
+                    connection.last_frame = time.monotonic() * 1000
                     self._event("keepalive", connection.user)
         except (asyncio.IncompleteReadError, asyncio.CancelledError, ConnectionError, ValueError, struct.error):
             pass
@@ -421,11 +548,17 @@ class OscarServer:
             send(0x01, 0x18, request_id, data)
             send(0x01, 0x13, 0x80000000, struct.pack(">H", 4) + tlv(0x000B, b"Welcome to the test server"))
         elif key == (0x01, 0x06):
-            body = struct.pack(">H", len(self.rate_classes)) + b"".join(rate.encode() for rate in self.rate_classes)
-            for rate in self.rate_classes:
-                members = rate.members or [(0x01, s) for s in (0x02, 0x06, 0x08, 0x0E)]
-                body += struct.pack(">HH", rate.id, len(members)) + b"".join(struct.pack(">HH", *m) for m in members)
+            states = sorted(connection.rates.values(), key=lambda state: state.rate.id)
+            body = struct.pack(">H", len(states)) + b"".join(state.rate.encode(state.level) for state in states)
+            for state in states:
+                members = [(f, s) for f in RATE_GROUP_FAMILIES for s in range(0x01, 0x21) if rate_class_id(f, s) == state.rate.id]
+                body += struct.pack(">HH", state.rate.id, len(members)) + b"".join(struct.pack(">HH", *m) for m in members)
             send(0x01, 0x07, request_id, body)
+        elif key == (0x01, 0x08):
+            for offset in range(0, len(data) - 1, 2):
+                state = connection.rates.get(struct.unpack(">H", data[offset:offset + 2])[0])
+                if state:
+                    state.subscribed = True
         elif key == (0x01, 0x0E):
             send(0x01, 0x0F, request_id, user_info(connection.user, [tlv(0x0001, struct.pack(">H", 0x0010))]))
         elif key == (0x02, 0x02):
@@ -433,7 +566,8 @@ class OscarServer:
         elif key == (0x03, 0x02):
             send(0x03, 0x03, request_id, tlv(0x0001, struct.pack(">H", 500)))
         elif key == (0x04, 0x04):
-            send(0x04, 0x05, request_id, struct.pack(">HIHHHHH", 2, 3, 512, 999, 999, 0, 1000))
+            # A real server's: 100 slots, flags 3, messages up to 512 bytes, warnings up to 99.9 %, no minimum interval.
+            send(0x04, 0x05, request_id, struct.pack(">HIHHHI", 100, 3, 512, 999, 999, 0))
         elif key == (0x09, 0x02):
             send(0x09, 0x03, request_id, tlv(0x0001, struct.pack(">H", 200)) + tlv(0x0002, struct.pack(">H", 200)))
         elif key == (0x03, 0x04):
@@ -449,6 +583,8 @@ class OscarServer:
             self._client_ready(connection)
         elif key == (0x04, 0x06):
             self._route_im(connection, request_id, data)
+        elif key == (0x04, 0x14):
+            self._relay_typing(connection, request_id, data)
         elif key == (0x04, 0x10):
             stored = self.offline.pop(normalize(connection.user), [])
             for sender, cookie, message, sent_at in stored:
@@ -466,6 +602,13 @@ class OscarServer:
         connection.ready = True
         self.sessions[name] = connection
         self._event("online", connection.user)
+        stored = self.offline_counts.pop(name, 0)
+        if stored:
+            # As open-oscar-server does at client ready, before the client asks for the stored IMs.
+            notice = (f"You just received {stored} IM(s) while you were offline. If you do not wish to receive offline "
+                      "messages, please go to <a href=\"https://oscar.example/settings?im=1&list=2\">IM Settings</a>.")
+            connection.send_snac(0x04, 0x07, 0x80000000, bytes(8) + struct.pack(">H", 1) + user_info("OOS System Msg")
+                                 + tlv(0x0002, message_data(notice)))
         if connection.buddy_list_set:
             arrival = user_info(connection.user, [tlv(0x0001, struct.pack(">H", 0x0010))])
             for other in self.sessions.values():
@@ -496,19 +639,41 @@ class OscarServer:
         recipient = data[11:11 + length].decode(errors="replace")
         tlvs = parse_tlvs(data[11 + length:])
         message = tlvs.get(0x0002, b"")
+        if len(message_text_bytes(message)) > 512:
+            self._event("oversize", connection.user)  # longer than the ICBM parameters allow
         target = self.sessions.get(normalize(recipient))
         if target is not None:
-            body = cookie + struct.pack(">H", channel) + user_info(connection.user) + tlv(0x0002, message)
+            # A live IM carries the sender's user info as a real server fills it: user flags and sign-on time.
+            info = user_info(connection.user, [tlv(0x0001, struct.pack(">H", 0x0010)), tlv(0x0003, struct.pack(">I", int(time.time())))])
+            body = cookie + struct.pack(">H", channel) + info + tlv(0x0002, message)
             target.send_snac(0x04, 0x07, 0x80000000, body)
         elif 0x0006 in tlvs:
             self.offline.setdefault(normalize(recipient), []).append((connection.user, cookie, message, int(time.time())))
+            self.offline_counts[normalize(recipient)] = self.offline_counts.get(normalize(recipient), 0) + 1
         else:
             connection.send_snac(0x04, 0x01, request_id, struct.pack(">H", 0x0004))
             return
         self._event("im", connection.user)
         if 0x0003 in tlvs:
+            if self.lost_acks.get(normalize(connection.user), 0) > 0:
+                self.lost_acks[normalize(connection.user)] -= 1
+                self._event("ack_lost", connection.user)
+                return
             connection.send_snac(0x04, 0x0C, request_id, cookie + struct.pack(">H", channel)
                                  + struct.pack(">B", len(recipient.encode())) + recipient.encode())
+
+    def _relay_typing(self, connection, request_id, data):
+        """0x04/0x14 goes to the recipient if signed on, with the sender's name in place of the recipient's."""
+        cookie, channel, length = data[:8], data[8:10], data[10]
+        recipient = data[11:11 + length].decode(errors="replace")
+        (event,) = struct.unpack(">H", data[11 + length:13 + length])
+        with self.lock:
+            self.typing.append((normalize(connection.user), normalize(recipient), event))
+        target = self.sessions.get(normalize(recipient))
+        if target is not None:
+            name = connection.user.encode()
+            target.send_snac(0x04, 0x14, request_id, cookie + channel + struct.pack(">B", len(name)) + name
+                             + struct.pack(">H", event))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -524,7 +689,10 @@ class PatronClient:
         self.server, self.name, self.password, self.buddies = server, name, password, list(buddies)
         self.sequence = 1
         self.request_id = 1
-        self.received = queue.Queue()      # (sender, text, offline)
+        self.received = queue.Queue()      # (sender, text as the client shows it, offline)
+        self.pending_lines = []            # lines of IMs taken by next_lines but not yet returned
+        self.raw = []                      # (sender, cookie, HTML as sent), every IM in arrival order
+        self.typing = queue.Queue()        # (sender, event): 0 finished, 1 paused, 2 typing
         self.arrivals = queue.Queue()      # normalised names that came online
         self.departures = queue.Queue()
         self.acks = queue.Queue()          # cookies
@@ -592,7 +760,7 @@ class PatronClient:
         self._expect_snac(0x01, 0x18)
         self._snac(0x01, 0x06)
         self._expect_snac(0x01, 0x07)
-        self._snac(0x01, 0x08, struct.pack(">2H", 1, 2))
+        self._snac(0x01, 0x08, struct.pack(">5H", 1, 2, 3, 4, 5))
         buddies = b"".join(struct.pack(">B", len(b.encode())) + b.encode() for b in self.buddies)
         self._snac(0x03, 0x04, buddies)
         self._snac(0x01, 0x02, struct.pack(">4H", 0x01, 4, 0x0110, 0x08E5))
@@ -626,7 +794,13 @@ class PatronClient:
                     for _ in range(count):
                         offset += 4 + struct.unpack(">H", data[offset + 2:offset + 4])[0]
                     tlvs = parse_tlvs(data[offset:])
-                    self.received.put((normalize(sender), message_text(tlvs.get(0x0002, b"")), 0x0016 in tlvs))
+                    markup = message_text(tlvs.get(0x0002, b""))
+                    self.raw.append((normalize(sender), data[:8], markup))
+                    self.received.put((normalize(sender), rendered(markup), 0x0016 in tlvs))
+                elif (family, subtype) == (0x04, 0x14):
+                    length = data[10]
+                    sender = normalize(data[11:11 + length].decode())
+                    self.typing.put((sender, struct.unpack(">H", data[11 + length:13 + length])[0]))
                 elif (family, subtype) == (0x04, 0x0C):
                     self.acks.put(data[:8])
                 elif (family, subtype) == (0x04, 0x01):
@@ -651,8 +825,25 @@ class PatronClient:
         self._snac(0x04, 0x06, body)
         return cookie
 
+    def send_typing(self, to: str, event: int):
+        """A typing notification (0x04/0x14): 2 typing, 1 paused, 0 finished."""
+        self._snac(0x04, 0x14, bytes(8) + struct.pack(">HB", 1, len(to.encode())) + to.encode() + struct.pack(">H", event))
+
     def next_message(self, timeout: float = 10.0):
+        """The next IM as the client shows it: (sender, text, stored offline)."""
         return self.received.get(timeout=timeout)
+
+    def next_lines(self, count: int, timeout: float = 10.0):
+        """The next `count` lines shown, from the next IMs (a reply of several lines, or several replies in one IM)."""
+        deadline = time.monotonic() + timeout
+        while len(self.pending_lines) < count:
+            _, text, _ = self.received.get(timeout=max(0.01, deadline - time.monotonic()))
+            self.pending_lines += text.split("\n")
+        lines, self.pending_lines = self.pending_lines[:count], self.pending_lines[count:]
+        return lines
+
+    def next_typing(self, timeout: float = 10.0):
+        return self.typing.get(timeout=timeout)
 
     def wait_arrival(self, name: str, timeout: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bridgewire import ACK, HELLO, PING, Reader, frame, string
+from bridgewire import ACK, CHAT_STATE, CHAT_STATES, GATEWAY_NOTICE, HELLO, PING, Reader, chat_state, frame, string
 from conftest import binary, wait_until
 from oscar_server import OscarServer, PatronClient
 
@@ -36,10 +36,11 @@ def gateway(id, username, secret, online, queue="ask"):
 
 
 class RouterPeer:
-    """The router's end of the bridge socket, scripted."""
+    """The router's end of the bridge socket, scripted. `version` is the protocol version its welcome agrees to."""
 
-    def __init__(self, path: Path, gateways: dict):
-        self.path, self.gateways = path, dict(gateways)
+    def __init__(self, path: Path, gateways: dict, version: int = 2):
+        self.path, self.gateways, self.version = path, dict(gateways), version
+        self.notices, self.chat_states = [], []
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(str(path))
         self.listener.listen(4)
@@ -82,7 +83,7 @@ class RouterPeer:
                 self.hellos.append((version, protocol, instance))
                 self.connection = connection
                 gateways = list(self.gateways.values())
-            connection.sendall(frame(WELCOME, struct.pack(">HI", 1, len(gateways)) + b"".join(gateways)))
+            connection.sendall(frame(WELCOME, struct.pack(">HI", min(version, self.version), len(gateways)) + b"".join(gateways)))
         elif kind == PING:
             connection.sendall(frame(PONG, body))
         elif kind == GATEWAY_STATE:
@@ -104,6 +105,14 @@ class RouterPeer:
             with self.lock:
                 self.statuses.append(record)
             connection.sendall(frame(ACK, struct.pack(">I", 1) + string(record["id"])))
+        elif kind == GATEWAY_NOTICE:
+            record = (reader.u64(), reader.string(), reader.string())
+            with self.lock:
+                self.notices.append(record)
+        elif kind == CHAT_STATE:
+            record = (reader.u64(), reader.string(), CHAT_STATES[reader.take(1)[0]])
+            with self.lock:
+                self.chat_states.append(record)
         elif kind == ACK:
             count = reader.u32()
             with self.lock:
@@ -119,6 +128,9 @@ class RouterPeer:
     def attach(self, gateway_id: int, descriptor: bytes):
         self.gateways[gateway_id] = descriptor
         self.send(frame(ATTACH, descriptor))
+
+    def send_chat_state(self, gateway_id: int, to: str, state: str):
+        self.send(chat_state(gateway_id, to, state))
 
     def send_message(self, id: str, gateway_id: int, to: str, body: str):
         self.send(frame(SEND_MESSAGE, string(id) + struct.pack(">Q", gateway_id) + string(to) + string(body)))
@@ -180,10 +192,10 @@ def aim(workdir):
     """Starts an OSCAR server, a router peer and the bridge; stops them all after the test."""
     started = []
 
-    def start(gateways, server_options=None, extra="", env=None):
+    def start(gateways, server_options=None, extra="", env=None, version=2):
         server = OscarServer({DESK: DESK_PASSWORD, PATRON: PATRON_PASSWORD}, **(server_options or {})).start()
         started.append(server)
-        peer = RouterPeer(workdir / "router.sock", gateways)
+        peer = RouterPeer(workdir / "router.sock", gateways, version)
         started.append(peer)
         bridge = AIMBridgeProcess(workdir, workdir / "router.sock", server, extra, env)
         started.append(bridge)
@@ -220,7 +232,7 @@ def certificate(workdir: Path):
 
 def test_hello_announces_the_aim_protocol(aim):
     server, peer, bridge = aim({1: gateway(1, "refdesk@aol.com", DESK_PASSWORD, False)})
-    assert peer.hellos[0][:2] == (1, "aim")
+    assert peer.hellos[0][:2] == (2, "aim"), "the highest bridge protocol version it speaks, and its protocol"
     assert peer.wait_state(1, "offline")
     assert not server.is_online(DESK)
 
@@ -243,7 +255,8 @@ def test_online_gateway_signs_on_and_ims_flow_both_ways_then_signs_off(aim):
     peer.send_message("reply-1", 1, "patron", "Second floor, <near> the windows")
     sender, text, offline = pat.next_message()
     assert sender == "refdesk"
-    assert text == "Second floor, &lt;near&gt; the windows", "outgoing text is escaped for HTML clients"
+    assert text == "Second floor, <near> the windows", "the patron's client shows what the librarian typed"
+    assert pat.raw[-1][2] == "<HTML><BODY>Second floor, &lt;near&gt; the windows</BODY></HTML>", "escaped for HTML"
     assert not offline
     wait_until(lambda: peer.status_of("reply-1"), 10, "a delivery status")
     assert peer.status_of("reply-1")["status"] == "sent"
@@ -276,9 +289,10 @@ def test_a_burst_of_fifty_replies_arrives_complete_and_in_order_without_a_discon
     peer.wait_state(1, "online")
     for number in range(50):
         peer.send_message(f"burst-{number}", 1, "patron", f"reply {number}")
-    received = [pat.next_message(timeout=30)[1] for _ in range(50)]
+    received = pat.next_lines(50, timeout=30)
     assert received == [f"reply {number}" for number in range(50)]
     assert server.count("dropped") == 0, "the bridge never exceeded the rate limit"
+    assert server.count("rate_limited") == 0
     assert server.count("rate_disconnect") == 0
     assert server.count("login", DESK) == 1, "one session throughout"
     wait_until(lambda: all(peer.status_of(f"burst-{n}") for n in range(50)), 10, "50 delivery statuses")
@@ -446,3 +460,198 @@ def test_check_config_rejects_unknown_keys_and_a_ca_file_without_tls(workdir):
     result = subprocess.run([binary("refdesk-aim"), "-c", str(config), "--check-config"], capture_output=True, text=True)
     assert result.returncode == 78
     assert "aim.tls_ca_file" in result.stderr
+
+
+# --- System notices, HTML, pacing, long replies, acks, typing (the server's real default rate classes) -----------
+
+def test_server_notices_are_reported_as_gateway_events_never_as_patron_messages(aim):
+    server, peer, bridge = aim({1: gateway(1, DESK, DESK_PASSWORD, False)})
+    pat = patron(server)
+    pat.send_im(DESK, "first while you were away", store=True)
+    pat.send_im(DESK, "second while you were away", store=True)
+    wait_until(lambda: server.stored_count(DESK) == 2, 5, "the server to store both IMs")
+
+    # Signing on brings the server's notice (from "OOS System Msg", cookie 0), then the two stored IMs.
+    peer.set_online(1, True)
+    stored = peer.wait_messages(2)
+    assert [m["body"] for m in stored] == ["first while you were away", "second while you were away"]
+    wait_until(lambda: peer.notices, 10, "the notice, as a gateway event")
+    (gateway_id, sender, text), = peer.notices
+    assert (gateway_id, sender) == (1, "OOS System Msg")
+    assert text.startswith("You just received 2 IM(s) while you were offline.")
+    assert "IM Settings (https://oscar.example/settings?im=1&list=2)" in text, "plain text, the link's address kept"
+
+    # A second notice (same cookie 0, same sender) is reported too, not dropped as a repeat; so is one from AOL's
+    # system sender with an ordinary cookie: the rule is the sender's kind or the zero cookie, not one name.
+    assert server.send_system_notice(DESK, "Your screen name (Ref Desk) is now signed into Open OSCAR Server in 2 locations.")
+    assert server.send_system_notice(DESK, "Scheduled maintenance tonight.", sender="AOL System Msg", cookie=os.urandom(8))
+    wait_until(lambda: len(peer.notices) == 3, 10, "both further notices")
+    assert [n[1] for n in peer.notices[1:]] == ["OOS System Msg", "AOL System Msg"]
+    assert "in 2 locations" in peer.notices[1][2]
+
+    # None of them became a patron's message; a patron's IM afterwards still does.
+    pat.send_im(DESK, "and now live")
+    messages = peer.wait_messages(3)
+    assert [m["sender"] for m in messages] == ["patron", "patron", "patron"]
+    assert "server notice" in bridge.log_text() and "in 2 locations" in bridge.log_text(), "notices are logged"
+
+
+def test_a_router_of_protocol_version_1_gets_no_version_2_frames_and_the_bridge_carries_on(aim):
+    server, peer, bridge = aim({1: gateway(1, DESK, DESK_PASSWORD, True)}, version=1)
+    peer.wait_state(1, "online")
+    pat = patron(server)
+    pat.send_typing(DESK, 2)
+    assert server.send_system_notice(DESK, "a notice")
+    pat.send_im(DESK, "hello")
+    assert peer.wait_messages(1)[0]["body"] == "hello"
+    time.sleep(0.5)
+    assert peer.notices == [] and peer.chat_states == []
+    assert bridge.process.poll() is None
+
+
+def test_every_html_character_reference_is_decoded(aim):
+    server, peer, bridge = aim({1: gateway(1, DESK, DESK_PASSWORD, True)})
+    peer.wait_state(1, "online")
+    pat = patron(server)
+    pat.send_im(DESK, "<HTML><BODY>caf&eacute; &copy; 10&euro; wait&hellip; na&iuml;ve &#8212; &#x1F600; &lt;3</BODY></HTML>")
+    assert peer.wait_messages(1)[0]["body"] == "café © 10€ wait… naïve — 😀 <3"
+
+
+def test_replies_go_out_as_the_html_an_aim_client_renders(aim):
+    server, peer, bridge = aim({1: gateway(1, DESK, DESK_PASSWORD, True)})
+    peer.wait_state(1, "online")
+    pat = patron(server)
+    reply = 'Two places:\nsee https://library.example.org/hours?day=1&week=2 or www.example.org.\n<b>not bold</b> & "quoted"'
+    peer.send_message("html-1", 1, "patron", reply)
+    _, shown, _ = pat.next_message()
+    assert shown == reply, "the patron's client shows exactly what the librarian typed"
+    markup = pat.raw[-1][2]
+    assert markup.startswith("<HTML><BODY>") and markup.endswith("</BODY></HTML>")
+    assert markup.count("<BR>") == 2, "line breaks as <BR>"
+    assert '<A HREF="https://library.example.org/hours?day=1&amp;week=2">' in markup, "web addresses are links"
+    assert '<A HREF="http://www.example.org">www.example.org</A>.' in markup
+    assert "&lt;b&gt;not bold&lt;/b&gt; &amp; &quot;quoted&quot;" in markup, "markup the librarian typed is escaped"
+
+
+def quick_lines(peer, prefix, count, gap=0.03):
+    """Hands the bridge `count` one-line replies one by one, `gap` s apart, as a librarian's quick lines come."""
+    for n in range(count):
+        peer.send_message(f"{prefix}-{n}", 1, "patron", f"{prefix} line {n}")
+        time.sleep(gap)
+
+
+def test_five_quick_lines_reach_the_patron_within_two_seconds_on_the_real_rate_classes(aim):
+    server, peer, bridge = aim({1: gateway(1, DESK, DESK_PASSWORD, True)})
+    peer.wait_state(1, "online")
+    pat = patron(server)
+    time.sleep(1)  # the sign-on's own SNACs are counted in class 1, not the IM class
+    start = time.monotonic()
+    quick_lines(peer, "five", 5, gap=0.1)
+    lines = pat.next_lines(5, timeout=10)
+    elapsed = time.monotonic() - start
+    assert lines == [f"five line {n}" for n in range(5)]
+    assert elapsed < 2, f"five quick lines took {elapsed:.2f} s"
+    print(f"\nfive quick lines at the patron after {elapsed * 1000:.0f} ms")
+    time.sleep(2)  # a rate change notice would come after a second of silence
+    assert server.count("dropped") == 0 and server.count("rate_limited") == 0 and server.count("rate_alert") == 0
+
+
+def test_thirty_lines_arrive_in_order_coalesced_without_being_limited_or_disconnected(aim):
+    server, peer, bridge = aim({1: gateway(1, DESK, DESK_PASSWORD, True)})
+    peer.wait_state(1, "online")
+    pat = patron(server)
+    time.sleep(1)
+    start = time.monotonic()
+    quick_lines(peer, "thirty", 30)
+    lines = pat.next_lines(30, timeout=30)
+    elapsed = time.monotonic() - start
+    assert lines == [f"thirty line {n}" for n in range(30)], "every line, once, in order"
+    ims = [r[2] for r in pat.raw if "thirty line" in r[2]]
+    assert len(ims) < 30 and any(markup.count("<BR>") >= 10 for markup in ims), \
+        "lines that waited for the rate class went together, joined with line breaks"
+    assert elapsed < 10, f"30 lines took {elapsed:.1f} s"
+    time.sleep(2)  # a rate change notice would come after a second of silence
+    assert server.count("dropped") == 0, "nothing was dropped by the server"
+    assert server.count("rate_limited") == 0, "the IM class was never limited"
+    assert server.count("rate_alert") == 0, "the server never even warned (no rate change at the alert level)"
+    assert server.count("rate_disconnect") == 0 and server.count("login", DESK) == 1, "one session throughout"
+    wait_until(lambda: all(peer.status_of(f"thirty-{n}") for n in range(30)), 10, "30 delivery statuses")
+    assert {peer.status_of(f"thirty-{n}")["status"] for n in range(30)} == {"sent"}
+    print(f"\n30 lines: at the patron after {elapsed:.2f} s in {len(ims)} IMs; rate alerts 0, limited 0, dropped 0, "
+          f"disconnects 0")
+
+
+def test_coalesced_ims_stay_within_the_servers_maximum_message_length(aim):
+    server, peer, bridge = aim({1: gateway(1, DESK, DESK_PASSWORD, True)})
+    peer.wait_state(1, "online")
+    pat = patron(server)
+    texts = [f"{n:02d} " + "x" * 57 for n in range(40)]
+    peer.send(b"".join(frame(SEND_MESSAGE, string(f"wide-{n}") + struct.pack(">Q", 1) + string("patron") + string(text))
+                       for n, text in enumerate(texts)))
+    assert pat.next_lines(40, timeout=40) == texts
+    assert len(pat.raw) < 10, "lines handed over together share IMs"
+    assert server.count("oversize") == 0, "no IM longer than the 512 bytes of the server's ICBM parameters"
+    assert all(len(markup.encode()) <= 512 for _, _, markup in pat.raw)
+
+
+def test_a_long_reply_is_split_between_words_into_ims_that_fit_in_order(aim):
+    server, peer, bridge = aim({1: gateway(1, DESK, DESK_PASSWORD, True)})
+    peer.wait_state(1, "online")
+    pat = patron(server)
+    words = [f"word{n}" for n in range(600)]
+    peer.send_message("long-1", 1, "patron", " ".join(words))
+    received = []
+    while len(received) < len(words):
+        received += pat.next_message(timeout=30)[1].split()
+    assert received == words, "every word whole, once, in order"
+    assert len(pat.raw) >= 8
+    assert server.count("oversize") == 0 and all(len(markup.encode()) <= 512 for _, _, markup in pat.raw)
+    wait_until(lambda: peer.status_of("long-1"), 10, "the delivery status")
+    assert peer.status_of("long-1")["status"] == "sent", "one report, once every piece is acked"
+    assert [s["message"] for s in peer.statuses].count("long-1") == 1
+
+
+def test_an_ack_that_does_not_come_is_waited_for_and_the_im_sent_again_with_the_same_cookie(aim):
+    server, peer, bridge = aim({1: gateway(1, DESK, DESK_PASSWORD, True)}, extra='ack_timeout = "500ms"\n')
+    peer.wait_state(1, "online")
+    pat = patron(server)
+    server.lose_acks(DESK, 1)
+    peer.send_message("lost-ack", 1, "patron", "Is this thing on?")
+    wait_until(lambda: peer.status_of("lost-ack"), 10, "a delivery status after the retry")
+    assert peer.status_of("lost-ack")["status"] == "sent"
+    copies = [r for r in pat.raw if "Is this thing on?" in r[2]]
+    assert len(copies) == 2 and copies[0][1] == copies[1][1], "sent again with the same cookie"
+    assert server.count("ack_lost", DESK) == 1
+    assert "sent it again with the same cookie" in bridge.log_text()
+
+    # A server that never acks: after three tries the reply is reported failed, with a reason.
+    server.lose_acks(DESK, 3)
+    peer.send_message("never-acked", 1, "patron", "Anyone?")
+    # Each try waits for the IM class to refill (about 5 s once it is spent), so the server is never even warned.
+    wait_until(lambda: peer.status_of("never-acked"), 30, "a failed delivery status")
+    status = peer.status_of("never-acked")
+    assert status["status"] == "failed" and "did not confirm" in status["reason"]
+    assert len([r for r in pat.raw if "Anyone?" in r[2]]) == 3
+
+
+def test_typing_notifications_pass_both_ways_as_chat_states(aim):
+    server, peer, bridge = aim({1: gateway(1, DESK, DESK_PASSWORD, True)})
+    peer.wait_state(1, "online")
+    pat = patron(server)
+
+    # The patron types, pauses, clears: composing, paused, active to the router.
+    for event in (2, 1, 0):
+        pat.send_typing(DESK, event)
+    wait_until(lambda: len(peer.chat_states) == 3, 10, "three chat states")
+    assert peer.chat_states == [(1, "patron", "composing"), (1, "patron", "paused"), (1, "patron", "active")]
+
+    # The librarian types and pauses: typing notices (0x04/0x14) to the patron; a repeat is not sent again.
+    peer.send_chat_state(1, "patron", "composing")
+    assert pat.next_typing() == ("refdesk", 2)
+    peer.send_chat_state(1, "patron", "composing")
+    peer.send_chat_state(1, "patron", "paused")
+    assert pat.next_typing() == ("refdesk", 1)
+    peer.send_chat_state(1, "patron", "active")
+    assert pat.next_typing() == ("refdesk", 0)
+    assert [t for t in server.typing if t[0] == "refdesk"] == [("refdesk", "patron", 2), ("refdesk", "patron", 1),
+                                                                ("refdesk", "patron", 0)]

@@ -209,7 +209,7 @@ def test_bad_frames_close_only_their_connection(workdir, processes):
 
     log = router.log_text()
     for reason in ["exceeds the maximum", "unknown frame type", "the first frame must be hello", "carrier-pigeon",
-                   "bridge protocol version 1, the bridge offered 0"]:
+                   "bridge protocol versions 1 to 2, the bridge offered 0"]:
         assert reason in log, f"no log line says {reason!r}"
 
     # The router is still up and still serves the bridge that behaved.
@@ -290,3 +290,39 @@ def test_a_config_error_names_the_key(workdir):
     result = subprocess.run([binary("refdesk-router"), "-c", str(config), "--check-config"], capture_output=True, text=True)
     assert result.returncode == 78
     assert 'unknown key "bridges.sokcet"' in result.stderr and 'did you mean "bridges.socket"' in result.stderr
+
+
+def test_the_router_agrees_the_highest_version_both_speak_and_keeps_version_2_frames_from_version_1_bridges(workdir, processes):
+    router = RouterProcess(workdir)
+    processes.append(router)
+    seed_queue_and_gateway(router)
+    router.start()
+
+    def welcome_version(offered, protocol):
+        sock = connect_raw(router.socket)
+        sock.sendall(wire.hello(protocol, version=offered))
+        frames, _ = wire.read_frames(sock, timeout=1)
+        return sock, frames
+
+    # A bridge built before version 2 is welcomed with version 1; one from the future gets the router's highest.
+    for offered, agreed in ((1, 1), (2, 2), (7, 2)):
+        sock, frames = welcome_version(offered, "test")
+        assert frames[0][0] == wire.WELCOME and wire.Reader(frames[0][1]).u16() == agreed, f"offered {offered}"
+        sock.close()
+
+    # On a version-1 connection a version-2 frame is a protocol violation, not something to act on.
+    sock, frames = welcome_version(1, "test")
+    sock.sendall(wire.chat_state(1, "+15551230001", "composing"))
+    frames, closed = wire.read_frames(sock, timeout=5)
+    sock.close()
+    assert closed and any(kind == wire.GOODBYE and wire.goodbye(body)[0] == "protocolViolation" for kind, body in frames)
+    assert "chatState is not part of protocol version 1" in router.log_text()
+
+    # On version 2 a patron's typing state and a gateway notice are taken (the notice is logged, nothing else).
+    sock, frames = welcome_version(2, "test")
+    sock.sendall(wire.chat_state(1, "+15551230001", "composing") + wire.gateway_notice(1, "System", "maintenance at 6"))
+    wait_until(lambda: "maintenance at 6" in router.log_text(), 10, "the notice in the router's log")
+    frames, closed = wire.read_frames(sock, timeout=1)
+    sock.close()
+    assert not closed and not any(kind == wire.GOODBYE for kind, _ in frames)
+    assert router.query("SELECT count(*) FROM conversations")[0][0] == 0, "a notice is not a patron's message"

@@ -140,7 +140,8 @@ class Load:
                     return
                 continue
             with self.lock:
-                self.aim_received[name].append(text)
+                # Replies that waited for the IM rate class arrive together, one per line.
+                self.aim_received[name].extend(text.split("\n"))
 
     # -- librarians
 

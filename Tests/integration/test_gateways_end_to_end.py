@@ -83,8 +83,8 @@ def test_an_aim_screen_name_follows_its_queue_and_carries_ims_both_ways(workdir,
         # A burst of 50 replies arrives complete, in order, with no disconnect.
         for i in range(50):
             alice.send(patron_jid(prosody, "patron"), f"line {i}")
-        received = [patron.next_message(timeout=60)[1] for _ in range(50)]
-        assert received == [f"line {i}" for i in range(50)]
+        received = patron.next_lines(50, timeout=60)
+        assert received == [f"line {i}" for i in range(50)], "every line once, in order (lines that waited share IMs)"
         assert server.is_online(DESK)
 
         # An OSCAR server restart is survived.
@@ -98,6 +98,60 @@ def test_an_aim_screen_name_follows_its_queue_and_carries_ims_both_ways(workdir,
         # The last librarian leaves: the queue goes offline and the screen name signs off.
         alice.go_offline()
         assert patron.wait_departure(DESK, timeout=20), "the screen name signs off with its queue"
+    finally:
+        server.stop()
+
+
+CHAT_STATES = "http://jabber.org/protocol/chatstates"
+
+
+def test_aim_typing_reaches_the_librarian_and_hers_the_patron_and_server_notices_start_no_conversation(
+        workdir, processes, prosody, librarians):
+    """On the OSCAR test server with its real default rate classes: the patron's typing notices (0x04/0x14) show in
+    the librarian's client as XEP-0085 chat states from the patron's address, and hers reach the patron's client; the
+    server's "you received IMs while offline" notice is logged as the gateway's, never offered as a chat."""
+    server = OscarServer({DESK: DESK_PASSWORD, PATRON: PATRON_PASSWORD}).start()
+    try:
+        router = router_for(workdir, prosody)
+        processes.append(router)
+        seed_desk(router, {"alice": (["alice@localhost"], ["ask"])}, gateway_protocol="aim")
+        router.seed(f"UPDATE gateways SET username = 'RefDesk@aol.com', normalised_username = 'refdesk', "
+                    f"secret = '{DESK_PASSWORD}' WHERE id = 1;")
+        alice = librarians("alice@localhost", connect=False)
+        router.start()
+        bridge = AIMBridgeProcess(workdir, router.socket, server)
+        processes.append(bridge)
+        patron = PatronClient(server, PATRON, PATRON_PASSWORD, buddies=(DESK,)).sign_on()
+        patron.send_im("refdesk", "Do you have maps of 1850?", store=True, ack=False)
+        wait_until(lambda: server.stored_count(DESK) == 1, 10, "the server to store the IM")
+
+        # The librarian signs in: the screen name signs on, the server sends its notice, then the stored IM.
+        alice.connect()
+        alice.wait_message(lambda m: m.body == "Do you have maps of 1850?", timeout=20)
+        wait_until(lambda: "gateway notice" in router.log_text(), 10, "the router to log the server's notice")
+        assert "You just received 1 IM(s) while you were offline" in router.log_text()
+        time.sleep(1)
+        assert not [m for m in alice.messages if "received 1 IM" in m.body or "oossystemmsg" in m.sender], \
+            "the notice is nobody's chat"
+        assert router.query("SELECT count(*) FROM conversations WHERE patron LIKE '%system%'")[0][0] == 0
+
+        # She answers, so the chat is hers; the patron types: she sees composing, then paused, from his address.
+        patron_address = patron_jid(prosody, "patron")
+        alice.send(patron_address, "Yes, in the map room.")
+        assert patron.next_message(timeout=15)[1] == "Yes, in the map room."
+        def chat_state(name):
+            return lambda m: m.bare == patron_address and not m.body and f"<{name} xmlns=\"{CHAT_STATES}\"" in m.xml
+        patron.send_typing(DESK, 2)
+        alice.wait_message(chat_state("composing"), timeout=10)
+        patron.send_typing(DESK, 1)
+        alice.wait_message(chat_state("paused"), timeout=10)
+
+        # She types and pauses in the patron's window: his client shows it.
+        alice.send_raw(f"<message to='{patron_address}' type='chat'><composing xmlns='{CHAT_STATES}'/></message>")
+        assert patron.next_typing(timeout=10) == ("refdesk", 2)
+        alice.send_raw(f"<message to='{patron_address}' type='chat'><paused xmlns='{CHAT_STATES}'/></message>")
+        assert patron.next_typing(timeout=10) == ("refdesk", 1)
+        assert bridge.process.poll() is None
     finally:
         server.stop()
 

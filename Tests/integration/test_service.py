@@ -333,7 +333,8 @@ def test_a_bad_metrics_address_is_a_configuration_error(workdir):
     router.config.write_text(router.config.read_text().replace("[router]\n", '[router]\nmetrics_listen = "9464"\n', 1))
     result = subprocess.run([binary("refdesk-router"), "-c", str(router.config), "--check-config"], capture_output=True, text=True)
     assert result.returncode == 78
-    assert 'key "router.metrics_listen": expected host:port' in result.stderr
+    line = router.config.read_text().splitlines().index('metrics_listen = "9464"') + 1
+    assert f'{router.config}:{line}: key "router.metrics_listen": expected host:port' in result.stderr
 
 
 # ------------------------------------------------------------------------------------------------ install
@@ -352,7 +353,9 @@ def test_make_install_with_destdir_lays_out_the_tree_and_keeps_existing_configs(
                 "usr/local/lib/sysusers.d/refdesk.conf", "usr/local/share/man/man8/refdesk-router.8",
                 "usr/local/share/man/man8/refdesk-twilio.8", "usr/local/share/man/man8/refdesk-aim.8",
                 "usr/local/share/doc/refdesk/operations.md", "etc/refdesk/router.toml", "etc/refdesk/twilio.toml",
-                "etc/refdesk/aim.toml", "etc/refdesk/router.toml.example"]
+                "etc/refdesk/aim.toml", "etc/refdesk/router.toml.example", "usr/local/bin/refdeskctl",
+                "usr/local/share/man/man1/refdeskctl.1", "usr/local/share/bash-completion/completions/refdeskctl",
+                "usr/local/lib/tmpfiles.d/refdesk.conf"]
     for path in expected:
         assert (stage / path).is_file(), f"{path} not installed"
     assert os.access(stage / "usr/local/bin/refdesk-router", os.X_OK)
@@ -360,10 +363,15 @@ def test_make_install_with_destdir_lays_out_the_tree_and_keeps_existing_configs(
     assert "ExecStart=/usr/local/bin/refdesk-twilio " in (stage / "usr/local/lib/systemd/system/refdesk-twilio.service").read_text()
     man = (stage / "usr/local/share/man/man8/refdesk-aim.8").read_text()
     assert man.startswith(".TH REFDESK-AIM 8") and "--check-config" in man
+    version = subprocess.run([binary("refdesk-aim"), "--version"], capture_output=True, text=True).stdout.strip()
+    for section in (".SH EXIT STATUS", ".SH ENVIRONMENT", ".SH FILES", f"refdesk {version}"):
+        assert section in man, f"the man page lacks {section!r}"
+    assert "d /run/refdesk 0750 refdesk refdesk" in (stage / "usr/local/lib/tmpfiles.d/refdesk.conf").read_text()
     result = subprocess.run(["make", "-s", "uninstall", f"DESTDIR={stage}"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert not (stage / "usr/local/bin/refdesk-router").exists()
     assert not (stage / "usr/local/lib/systemd/system/refdesk-router.socket").exists()
+    assert not (stage / "usr/local/bin/refdeskctl").exists()
     assert (stage / "etc/refdesk/twilio.toml").exists(), "uninstall keeps the configuration"
 
 

@@ -370,9 +370,16 @@ def test_check_config_names_the_bad_key_and_never_prints_the_token(workdir, proc
     good = check(environment)
     assert good.returncode == 0 and good.stdout.strip() == f"{bridge.config}: ok"
 
+    # Outside systemd a relative name is read beside the configuration file (where LoadCredential= takes it from);
+    # there is none there, and the error names the file, the key's line, the key and the path it tried.
     without_credentials = check({k: v for k, v in environment.items() if k != "CREDENTIALS_DIRECTORY"})
     assert without_credentials.returncode == 78
-    assert 'twilio.account[1].auth_token_file' in without_credentials.stderr and "CREDENTIALS_DIRECTORY" in without_credentials.stderr
+    key_line = bridge.config.read_text().splitlines().index('auth_token_file = "twilio-main.token"') + 1
+    assert f'{bridge.config}:{key_line}: key "twilio.account[1].auth_token_file"' in without_credentials.stderr
+    assert str(bridge.config.parent / "twilio-main.token") in without_credentials.stderr
+    (bridge.config.parent / "twilio-main.token").write_text(TOKEN + "\n")
+    beside = check({k: v for k, v in environment.items() if k != "CREDENTIALS_DIRECTORY"})
+    assert beside.returncode == 0, beside.stderr
 
     bridge.config.write_text(bridge.config.read_text().replace("[twilio]\n", "[twilio]\nsegment_per_second = 2\n"))
     typo = check(environment)

@@ -420,7 +420,9 @@ class Librarian:
             client.add_event_handler("receipt_received", self._on_receipt)
         client.plugin["feature_mechanisms"].unencrypted_plain = True
         client.add_event_handler("session_start", self._on_session_start)
+        client.register_plugin("xep_0085")  # chat states: a bodiless <composing/> is not a "message" event
         client.add_event_handler("message", self._on_message)
+        client.add_event_handler("chatstate", self._on_chat_state)
         client.add_event_handler("presence", self._on_presence)
         client.add_event_handler("disconnected", self._on_disconnected)
         client.add_event_handler("connection_failed", self._on_connection_failed)
@@ -456,6 +458,10 @@ class Librarian:
         with self._condition:
             self.messages.append(entry)
             self._condition.notify_all()
+
+    def _on_chat_state(self, message):
+        if not message["body"]:  # one with a body was recorded as a message already
+            self._on_message(message)
 
     def _on_presence(self, presence):
         entry = ReceivedPresence(str(presence["from"]), presence.xml.get("type") or "available",

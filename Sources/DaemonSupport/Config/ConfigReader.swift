@@ -110,6 +110,35 @@ public struct ConfigReader: Sendable {
         }
     }
 
+    // MARK: - Errors about values
+
+    /// An error about the setting at `key` (a value, a section or `[[entries]]`) that a daemon found wrong after
+    /// reading it, such as an unknown time zone or a secret file that cannot be read: `file:line: key "…": message`.
+    /// The line is the key's; for a key the file leaves out, the line of the section that should hold it.
+    public func invalid(_ key: String, _ message: String) -> ConfigError {
+        ConfigError(source: source, line: line(of: key), message: "key \"\(displayPrefix)\(key)\": \(message)")
+    }
+
+    /// `error` (from reading a file the setting names, say) placed at `key`'s line when it has no line of its own.
+    public func locate(_ error: ConfigError, at key: String) -> ConfigError {
+        guard error.line == nil else { return error }
+        return ConfigError(source: error.source, line: line(of: key), message: error.message)
+    }
+
+    /// The line where `key` is written, else the header line of the deepest table on its path that the file has
+    /// (this reader's own table for an `[[entry]]`); nil when not even that exists.
+    public func line(of key: String) -> Int? {
+        var current = table
+        var found: Int? = displayPrefix.isEmpty ? nil : table.line
+        for part in key.split(separator: ".", omittingEmptySubsequences: false) {
+            guard let entry = current.entries[String(part)] else { return found }
+            found = entry.line
+            guard case .table(let child) = entry.node else { return found }
+            current = child
+        }
+        return found
+    }
+
     // MARK: - Unknown keys
 
     /// Throws for the first key (in file order) that is in the file but that no read asked for,

@@ -45,6 +45,9 @@ public struct Switchboard: Sendable {
     var loggedOut: [OperatorName: [ResourceKey: Show]] = [:]
     /// Conversations changed while handling the current event; each is reported once, at the end.
     var touched: Set<ConversationID> = []
+    /// Open conversations whose saved state (the conversation, its recent lines) changed, and conversations that
+    /// ended, since the daemon last took them with ``takeUnsaved()``: what it must write, and nothing else.
+    var unsaved: Set<ConversationID> = []
     /// Whether a conversation ended since offers were last reconciled (it frees least-busy capacity).
     var endedSinceReconcile = false
     /// Each queue's ``OfferBasis`` when its offers were last reconciled: a queue whose basis is
@@ -123,6 +126,14 @@ public struct Switchboard: Sendable {
 
     /// The recent transcript lines kept per open conversation (for hand-overs), by conversation.
     public var recentLinesByConversation: [ConversationID: [TranscriptLine]] { recentLines }
+
+    /// The conversations to write since the last call: open ones whose state or recent lines changed (read them with
+    /// ``conversation(_:)`` and ``recentTranscript(of:)``), and ended ones (no longer open: delete them). The daemon
+    /// saves exactly these, so a commit costs what changed, however many chats are open.
+    public mutating func takeUnsaved() -> Set<ConversationID> {
+        defer { unsaved = [] }
+        return unsaved
+    }
 
     /// The snapshot without conversations, their recent lines and the offline inbox: the small global part the
     /// daemon saves with every change (it keeps those three as rows of their own).
@@ -230,6 +241,17 @@ public struct Switchboard: Sendable {
         autoLogoutAt[name]
     }
 
+    /// Until when messages from the patron at `address` (on any gateway) are dropped after a ping-pong cut-off;
+    /// `nil` when they are not muted at `time`.
+    public func muteEnd(ofAddress address: String, at time: Timestamp) -> Timestamp? {
+        muted.filter { $0.key.address == address && $0.value > time }.map(\.value).max()
+    }
+
+    /// `HH:MM` in the library's time zone, as operators read clock times.
+    public func localClockTime(_ instant: Timestamp) -> String {
+        clockTime(instant)
+    }
+
     /// Whether the operator's auto-logout timer expired and they have not come back since.
     public func isAutoLoggedOut(_ name: OperatorName) -> Bool {
         loggedOut[name] != nil
@@ -269,6 +291,7 @@ public struct Switchboard: Sendable {
         lines.append(line)
         if lines.count > Self.recentLineLimit { lines.removeFirst(lines.count - Self.recentLineLimit) }
         recentLines[conversation.id] = lines
+        unsaved.insert(conversation.id)
         guard directory.queues[conversation.queue]?.keepsTranscripts == true else {
             return [.recordTranscript(conversation.id, TranscriptLine(speaker: speaker, text: "", at: at))]
         }
@@ -287,6 +310,7 @@ public struct Switchboard: Sendable {
         conversations[conversation.id] = conversation
         openByPatron[conversation.patron] = conversation.id
         touched.insert(conversation.id)
+        unsaved.insert(conversation.id)
     }
 
     /// Completes a conversation and forgets it; history is the store's business.
@@ -298,6 +322,7 @@ public struct Switchboard: Sendable {
         if openByPatron[ended.patron] == ended.id { openByPatron[ended.patron] = nil }
         recentLines[ended.id] = nil
         touched.remove(ended.id)
+        unsaved.insert(ended.id)
         endedSinceReconcile = true
         pingPong.forget(ended.id)
         return [.conversationChanged(ended)]

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// Runs all database work on one dedicated thread that owns the connection.
 ///
@@ -39,25 +40,28 @@ public final class DatabaseExecutor: Sendable {
     /// undone and the error is thrown here, the rest of the group still commits. Returns after the
     /// group's COMMIT, so the changes are durable.
     public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let work = DatabaseWork(
-                kind: .write,
-                run: { connection in
-                    let value = try body(connection)
-                    return { commitError in
-                        if let commitError {
-                            continuation.resume(throwing: commitError)
-                        } else {
-                            continuation.resume(returning: value)
-                        }
-                    }
-                },
-                fail: { continuation.resume(throwing: $0) }
-            )
-            if !queue.submit(work) {
-                continuation.resume(throwing: DatabaseExecutorError.closed(path: path))
-            }
+        try await submitWrite(body).value()
+    }
+
+    /// Queues a write now and returns at once; its outcome is awaited with ``PendingWrite/value()``. The write
+    /// keeps its place in the database's order from this moment, so a caller can let its next piece of work start
+    /// (which may queue its own write, to be committed in the same group) while this one's commit and fsync run.
+    public func submitWrite<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) -> PendingWrite<T> {
+        let pending = PendingWrite<T>()
+        let work = DatabaseWork(
+            kind: .write,
+            run: { connection in
+                let value = try body(connection)
+                return { commitError in
+                    pending.finish(commitError.map { .failure($0) } ?? .success(value))
+                }
+            },
+            fail: { pending.finish(.failure($0)) }
+        )
+        if !queue.submit(work) {
+            pending.finish(.failure(DatabaseExecutorError.closed(path: path)))
         }
+        return pending
     }
 
     /// Runs `body` on the database thread in a read transaction (a consistent snapshot). The connection
@@ -188,5 +192,39 @@ public final class DatabaseExecutor: Sendable {
         } catch {
             work.fail(error)
         }
+    }
+}
+
+/// A write queued with ``DatabaseExecutor/submitWrite(_:)``: its result once the group containing it committed.
+public final class PendingWrite<T: Sendable>: Sendable {
+    private enum State {
+        case waiting(CheckedContinuation<T, any Error>?)
+        case finished(Result<T, any Error>)
+    }
+
+    private let state = Mutex<State>(.waiting(nil))
+
+    init() {}
+
+    /// The write's result, after the COMMIT that made it durable (or the error that undid it). Await it once.
+    public func value() async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let finished: Result<T, any Error>? = state.withLock { state in
+                switch state {
+                case .finished(let result): return result
+                case .waiting: state = .waiting(continuation); return nil
+                }
+            }
+            if let finished { continuation.resume(with: finished) }
+        }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let waiter: CheckedContinuation<T, any Error>? = state.withLock { state in
+            guard case .waiting(let waiter) = state else { return nil }
+            state = .finished(result)
+            return waiter
+        }
+        waiter?.resume(with: result)
     }
 }

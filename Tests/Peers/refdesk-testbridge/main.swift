@@ -9,10 +9,13 @@
 //       a patron's message arrives: spooled durably, then {"event":"spooled","id":"m1","duplicate":false}
 //   {"op":"state","gateway":1,"state":"online","reason":""}     report a gateway's state to the router
 //   {"op":"delivery","id":"rd-…","status":"failed","reason":"…"}   report what became of an outbound message
+//   {"op":"chat_state","gateway":1,"peer":"+1555…","state":"composing"}   a patron's typing state (XEP-0085 names)
+//   {"op":"notice","gateway":1,"from":"System","text":"…"}      a network's notice about the gateway
 //   {"op":"quit"}                                               exit 0
 // Events:
 //   {"event":"connected","gateways":[{"id":1,"queue":"ask","username":"+1555…","online":false}]}
 //   {"event":"attach","gateway":{…}}  {"event":"detach","gateway":1}  {"event":"online","gateway":1,"online":true}
+//   {"event":"chatState","gateway":1,"peer":"+1555…","state":"composing"}   (the librarian's typing state)
 //   {"event":"outbound","id":"…","gateway":1,"to":"+1555…","body":"…"}   (after it is durable in the spool)
 //   {"event":"disconnected","reason":"…"}   {"event":"error","message":"…"}
 
@@ -23,6 +26,7 @@ import DaemonSupport
 import Foundation
 import Logging
 import ServiceLifecycle
+import RefdeskVersion
 import Synchronization
 import UnixSignals
 
@@ -30,7 +34,8 @@ import UnixSignals
 struct TestBridgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refdesk-testbridge",
-        abstract: "A bridge driven by JSON lines on stdin/stdout, for tests and the demo."
+        abstract: "A bridge driven by JSON lines on stdin/stdout, for tests and the demo.",
+        version: RefdeskVersion.number
     )
 
     @Option(help: "The router's bridge socket.")
@@ -121,6 +126,7 @@ final class TestBridge: BridgeConnectorDelegate {
         case .attachGateway(let gateway): events.emit(["event": "attach", "gateway": Self.json(gateway)])
         case .detachGateway(let id): events.emit(["event": "detach", "gateway": id])
         case .setGatewayOnline(let id, let online): events.emit(["event": "online", "gateway": id, "online": online])
+        case .chatState(let id, let peer, let state): events.emit(["event": "chatState", "gateway": id, "peer": peer, "state": state.name])
         default: events.emit(["event": "control", "frame": message.kindName])
         }
     }
@@ -196,6 +202,15 @@ struct CommandReader: Service {
             let fresh = try await bridge.spool.enqueue(.deliveryStatus(report))
             bridge.events.emit(["event": "spooled", "id": report.id, "duplicate": !fresh])
             bridge.session?.outboxChanged()
+        case "chat_state":
+            guard let gateway = object["gateway"] as? Int, let peer = object["peer"] as? String, let name = object["state"] as? String,
+                let state = ChatState.allCases.first(where: { $0.name == name })
+            else { throw CommandError("chat_state needs gateway, peer and state (active, composing, paused, inactive, gone)") }
+            bridge.session?.send(.chatState(gatewayID: UInt64(gateway), peer: peer, state: state))
+        case "notice":
+            guard let gateway = object["gateway"] as? Int, let from = object["from"] as? String, let text = object["text"] as? String
+            else { throw CommandError("notice needs gateway, from and text") }
+            bridge.session?.send(.gatewayNotice(id: UInt64(gateway), from: from, text: text))
         case "quit":
             return false
         default:

@@ -74,9 +74,7 @@ final class AIMBridge: BridgeConnectorDelegate {
     }
 
     func receiveReliable(_ messages: [BridgeMessage]) async throws {
-        for message in try await spool.acceptOutbound(messages) {
-            await dispatch(message)
-        }
+        await dispatch(try await spool.acceptOutbound(messages))
     }
 
     func receiveControl(_ message: BridgeMessage) async throws {
@@ -89,6 +87,9 @@ final class AIMBridge: BridgeConnectorDelegate {
             if !post(.setOnline(online), to: id) {
                 logger.warning("setGatewayOnline for a gateway this bridge does not run", metadata: ["gateway": "\(id)"])
             }
+        case .chatState(let id, let peer, let state):
+            // A typing state for a gateway gone meanwhile needs no answer: it only goes stale.
+            post(.typing(to: peer, state: state), to: id)
         default:
             logger.warning("ignored a control frame a router does not send", metadata: ["frame": "\(message.kindName)"])
         }
@@ -154,9 +155,22 @@ final class AIMBridge: BridgeConnectorDelegate {
 
     // MARK: - Outbound messages
 
-    private func dispatch(_ message: OutboundMessage) async {
-        if !post(.send(message), to: message.gatewayID) {
-            await finish(message, sent: false, reason: "gateway \(message.gatewayID) is not attached to this bridge")
+    /// Hands replies to their gateways' workers, each gateway's in one event, in order: replies that arrive
+    /// together can then share IMs (a librarian's quick lines to one patron go as one).
+    private func dispatch(_ messages: [OutboundMessage]) async {
+        var byGateway: [UInt64: [OutboundMessage]] = [:]
+        var order: [UInt64] = []
+        for message in messages {
+            if byGateway[message.gatewayID] == nil { order.append(message.gatewayID) }
+            byGateway[message.gatewayID, default: []].append(message)
+        }
+        for gatewayID in order {
+            let batch = byGateway[gatewayID] ?? []
+            if !post(.send(batch), to: gatewayID) {
+                for message in batch {
+                    await finish(message, sent: false, reason: "gateway \(gatewayID) is not attached to this bridge")
+                }
+            }
         }
     }
 
@@ -164,11 +178,9 @@ final class AIMBridge: BridgeConnectorDelegate {
     /// their workers again; a worker ignores ids it already holds.
     private func resumeQueuedOutbound() async throws {
         let queued = try await spool.database.read { try $0.dueOutbound(now: Int64.max, limit: 10_000) }
-        for record in queued {
-            await dispatch(OutboundMessage(
-                id: record.id, gatewayID: UInt64(bitPattern: record.gatewayID), to: record.recipient, body: record.body
-            ))
-        }
+        await dispatch(queued.map { record in
+            OutboundMessage(id: record.id, gatewayID: UInt64(bitPattern: record.gatewayID), to: record.recipient, body: record.body)
+        })
     }
 
     // MARK: - Reports from workers
@@ -181,6 +193,17 @@ final class AIMBridge: BridgeConnectorDelegate {
             return state.session
         }
         session?.send(.gatewayState(id: id, state: gatewayState, reason: reason))
+    }
+
+    /// Tells the router what the server said about a gateway (a system notice), if connected: it is for logs and
+    /// people, not a patron's message, so it is neither spooled nor resent.
+    func notice(_ id: UInt64, from sender: String, text: String) {
+        state.withLockedValue { $0.session }?.send(.gatewayNotice(id: id, from: sender, text: text))
+    }
+
+    /// Passes a patron's typing state to the router, if connected; a lost one only leaves an indicator stale.
+    func chatState(_ id: UInt64, peer: String, state chatState: ChatState) {
+        state.withLockedValue { $0.session }?.send(.chatState(gatewayID: id, peer: peer, state: chatState))
     }
 
     /// Spools a patron's IM for the router; the spool drops an id it has seen, so a redelivered IM goes once.

@@ -3,6 +3,7 @@ import BridgeTransport
 import DaemonSupport
 import Logging
 import Metrics
+import RefdeskVersion
 import ServiceLifecycle
 import UnixSignals
 
@@ -17,7 +18,8 @@ struct AIMCommand: AsyncParsableCommand {
             Reads its settings from a TOML file (see config/aim.example.toml), connects to the router's bridge \
             socket and signs each AIM gateway on or off as the router asks. Logs go to stderr for journald. \
             SIGTERM or SIGINT signs every screen name off and stops.
-            """
+            """,
+        version: RefdeskVersion.number
     )
 
     @Option(name: .shortAndLong, help: "The configuration file.")
@@ -40,6 +42,7 @@ struct AIMCommand: AsyncParsableCommand {
         }
         JournalLogHandler.bootstrap(level: settings.bridge.logLevel)
         let logger = Logger(label: "refdesk-aim")
+        logger.info("starting", metadata: ["version": "\(RefdeskVersion.number)", "config": "\(config)"])
         let notifier = SystemdNotifier.fromProcessEnvironment()
 
         let spool: BridgeSpool
@@ -72,7 +75,7 @@ struct AIMCommand: AsyncParsableCommand {
                 logger: logger
             )
         )
-        logger.info("starting", metadata: ["server": "\(settings.server)", "router": "\(settings.bridge.routerSocket)"])
+        logger.info("connecting", metadata: ["server": "\(settings.server)", "router": "\(settings.bridge.routerSocket)"])
         do {
             try await group.run()
         } catch {

@@ -21,6 +21,8 @@ struct AIMConfiguration: Sendable {
     var reconnectMaximum: Duration = .seconds(300)
     /// The least wait after the server refused a login for too many attempts from this address.
     var loginLimitedWait: Duration = .seconds(65)
+    /// How long an IM waits for the server's ack before it is sent again with the same cookie.
+    var ackTimeout: Duration = .seconds(10)
     /// Where `/metrics` and `/healthz` are served (`metrics_listen`, a loopback `host:port`); nil: not at all.
     var metricsListen: ListenAddress?
 
@@ -38,45 +40,46 @@ struct AIMConfiguration: Sendable {
     init(reading reader: inout ConfigReader, source: String) throws(ConfigError) {
         bridge = try BridgeSettings(reading: &reader, source: source, defaultSpool: "/var/lib/refdesk/aim-spool.sqlite")
         guard let address = try reader.string("aim.server") else {
-            throw ConfigError(source: source, message: "key \"aim.server\" is required: the \"host:port\" of the AIM login server")
+            throw reader.invalid("aim.server", "is required: the \"host:port\" of the AIM login server")
         }
         do {
             server = try BOSEndpoint(parsing: address)
         } catch {
-            throw ConfigError(source: source, message: "key \"aim.server\": expected \"host:port\", got \"\(address)\" (\(error))")
+            throw reader.invalid("aim.server", "expected \"host:port\", got \"\(address)\" (\(error))")
         }
         let caFile = try reader.string("aim.tls_ca_file")
         if try reader.bool("aim.tls", default: false) {
             tls = TLSSettings(caFile: caFile?.isEmpty == true ? nil : caFile)
         } else if caFile != nil {
-            throw ConfigError(source: source, message: "key \"aim.tls_ca_file\": only used with tls = true")
+            throw reader.invalid("aim.tls_ca_file", "only used with tls = true")
         }
         clientID = try reader.string("aim.client_id", default: clientID)
         guard !clientID.isEmpty, clientID.utf8.count <= 200 else {
-            throw ConfigError(source: source, message: "key \"aim.client_id\": expected 1 to 200 bytes, got \(clientID.utf8.count)")
+            throw reader.invalid("aim.client_id", "expected 1 to 200 bytes, got \(clientID.utf8.count)")
         }
         storeRepliesOffline = try reader.bool("aim.store_replies_offline", default: storeRepliesOffline)
-        keepaliveInterval = try Self.positive(reader.duration("aim.keepalive", default: keepaliveInterval), "aim.keepalive", source)
-        reconnectInitial = try Self.positive(reader.duration("aim.reconnect_initial", default: reconnectInitial), "aim.reconnect_initial", source)
-        reconnectMaximum = try Self.positive(reader.duration("aim.reconnect_maximum", default: reconnectMaximum), "aim.reconnect_maximum", source)
+        keepaliveInterval = try Self.positive(reader.duration("aim.keepalive", default: keepaliveInterval), "aim.keepalive", reader)
+        reconnectInitial = try Self.positive(reader.duration("aim.reconnect_initial", default: reconnectInitial), "aim.reconnect_initial", reader)
+        reconnectMaximum = try Self.positive(reader.duration("aim.reconnect_maximum", default: reconnectMaximum), "aim.reconnect_maximum", reader)
         guard reconnectMaximum >= reconnectInitial else {
-            throw ConfigError(source: source, message: "key \"aim.reconnect_maximum\": must not be shorter than aim.reconnect_initial")
+            throw reader.invalid("aim.reconnect_maximum", "must not be shorter than aim.reconnect_initial")
         }
         loginLimitedWait = try Self.positive(
-            reader.duration("aim.login_limited_wait", default: loginLimitedWait), "aim.login_limited_wait", source
+            reader.duration("aim.login_limited_wait", default: loginLimitedWait), "aim.login_limited_wait", reader
         )
+        ackTimeout = try Self.positive(reader.duration("aim.ack_timeout", default: ackTimeout), "aim.ack_timeout", reader)
         if let listen = try reader.string("aim.metrics_listen"), !listen.isEmpty {
             do {
                 metricsListen = try ListenAddress(parsing: listen)
             } catch {
-                throw ConfigError(source: source, message: "key \"aim.metrics_listen\": \(error)")
+                throw reader.invalid("aim.metrics_listen", "\(error)")
             }
         }
         try reader.rejectUnknownKeys()
     }
 
-    private static func positive(_ value: Duration, _ key: String, _ source: String) throws(ConfigError) -> Duration {
-        guard value > .zero else { throw ConfigError(source: source, message: "key \"\(key)\": must be longer than zero") }
+    private static func positive(_ value: Duration, _ key: String, _ reader: ConfigReader) throws(ConfigError) -> Duration {
+        guard value > .zero else { throw reader.invalid(key, "must be longer than zero") }
         return value
     }
 }

@@ -8,8 +8,10 @@ enum GatewayEvent: Sendable {
     /// New settings from `attachGateway` or `welcome` (credentials, desired state).
     case configure(GatewayDescriptor)
     case setOnline(Bool)
-    /// A reply accepted into the spool, to send to a patron.
-    case send(OutboundMessage)
+    /// Replies accepted into the spool together, in order, to send to patrons.
+    case send([OutboundMessage])
+    /// The librarian's typing state in the conversation with patron `to`.
+    case typing(to: String, state: ChatState)
     /// The router no longer has this gateway: sign off and end.
     case detach
     /// The daemon is stopping: sign off and end.
@@ -26,8 +28,10 @@ enum GatewayTimer: Sendable {
     case reconnect
     /// Time to send a keepalive on the current connection.
     case keepalive
-    /// The rate class allows the next queued IM now.
+    /// The rate class allows the next queued IM (or typing notification) now.
     case pace
+    /// An IM sent on this connection may have waited its time for the server's ack.
+    case ackDeadline
 }
 
 /// One gateway's AIM session: signs on when the router wants it online, off when not, passes IMs both ways and
@@ -57,19 +61,33 @@ final class GatewayWorker {
     private var refusal = ""
     private var backoff: Backoff
     private var onlineAt: ContinuousClock.Instant?
-    private var limiter: RateLimiter<ContinuousClock.Instant>?
+    /// The server's rate classes, counting every SNAC sent on the BOS connection; nil until they arrive.
+    private var rates: RateBook<ContinuousClock.Instant>?
+    /// How long an IM may be; the server's ICBM parameters set it after sign-on.
+    private var layout = IMLayout.standard
     private var paceScheduled = false
     private var reported: (GatewayState, String)?
     private var ending = false
 
-    /// Replies waiting for the session, in the order the router sent them.
-    private var queue: [OutboundMessage] = []
-    /// Sent, waiting for the server's ack or error, by ICBM cookie.
-    private var inFlight: [(cookie: UInt64, message: OutboundMessage)] = []
-    /// Ids queued or in flight, and the last finished ones, so a message handed over twice is sent once.
-    private var held: Set<String> = []
+    /// Reply text waiting for the session, in the order the router sent the replies: whole replies until they are
+    /// laid out as IMs, then their pieces.
+    private var queue: [QueuedPiece] = []
+    /// Replies queued or in flight, by id: how many of their pieces are not yet answered by the server.
+    private var replies: [String: ReplyProgress] = [:]
+    /// IMs sent, waiting for the server's ack or error, oldest first.
+    private var inFlight: [InFlightIM] = []
+    /// The last finished reply ids, so a reply handed over twice is sent once.
     private var finished: [String] = []
     private var finishedSet: Set<String> = []
+    /// Typing notifications waiting for their rate class, by patron (normalised): only the latest counts.
+    private var typingWanted: [String: (recipient: String, event: TypingEvent)] = [:]
+    /// The last typing notification each patron was sent, so a repeat is not sent again.
+    private var typingSent: [String: TypingEvent] = [:]
+
+    /// Tries an IM gets without an ack before its replies are reported failed.
+    static let maximumTries = 3
+    /// At most this many patrons' typing states wait at once, and this many are remembered as sent.
+    static let typingLimit = 256
 
     init(start: AIMBridge.WorkerStart, settings: AIMConfiguration, bridge: AIMBridge, logger: Logger) {
         self.gateway = start.gateway
@@ -118,10 +136,16 @@ final class GatewayWorker {
         case .setOnline(let online):
             gateway.online = online
             await reconcile(&group)
-        case .send(let message):
-            guard !held.contains(message.id), !finishedSet.contains(message.id) else { return }
-            held.insert(message.id)
-            queue.append(message)
+        case .send(let messages):
+            // All of them are queued before anything is sent, so lines for one patron that arrived together go
+            // in one IM.
+            for message in messages where replies[message.id] == nil && !finishedSet.contains(message.id) {
+                replies[message.id] = ReplyProgress(message: message, unanswered: 1)
+                queue.append(QueuedPiece(messageID: message.id, to: message.to, text: message.body, laidOut: false, queuedAt: clock.now))
+            }
+            await pump(&group)
+        case .typing(let to, let state):
+            wantTyping(to: to, event: Self.typingEvent(for: state))
             await pump(&group)
         case .detach:
             await signOff(reason: "the gateway was detached")
@@ -154,14 +178,18 @@ final class GatewayWorker {
             reconnectToken = nil
             await reconcile(&group)
         case .timer(.keepalive, let token):
-            guard token == connection, let link, var current = session else { return }
+            guard token == connection, link != nil, var current = session else { return }
             let frames = current.keepalive().compactMap(\.frame)
             session = current
-            _ = await link.write(frames)
+            await write(frames)
             schedule(.keepalive, token: connection, after: settings.keepaliveInterval, &group)
         case .timer(.pace, let token):
             paceScheduled = false
             guard token == connection else { return }
+            await pump(&group)
+        case .timer(.ackDeadline, let token):
+            guard token == connection else { return }
+            await ackDeadlinePassed()
             await pump(&group)
         }
     }
@@ -221,7 +249,7 @@ final class GatewayWorker {
         ))
         connection += 1
         decoder = FLAPDecoder()
-        limiter = nil
+        rates = nil
         report(.connecting, "signing on")
         logger.info("signing on", metadata: ["server": "\(settings.server)"])
         spawnConnection(host: settings.server.host, port: settings.server.port, &group)
@@ -232,7 +260,7 @@ final class GatewayWorker {
         if var current = session {
             let frames = current.signOff().compactMap(\.frame)
             if let link {
-                _ = await link.write(frames)
+                await write(frames)
                 link.close()
             }
             logger.info("signed off", metadata: ["reason": "\(reason)"])
@@ -241,17 +269,23 @@ final class GatewayWorker {
         report(.offline, "")
     }
 
-    /// Forgets the current connection and session; replies in flight go back to the front of the queue, to be
-    /// sent again on the next session (a reply is better twice than never).
+    /// Forgets the current connection and session; IMs in flight go back to the front of the queue, to be laid out
+    /// and sent again on the next session (a reply is better twice than never).
     private func dropConnection() {
         link?.close()
         link = nil
         session = nil
         connection += 1
-        limiter = nil
+        rates = nil
         onlineAt = nil
-        queue = inFlight.map(\.message) + queue
+        paceScheduled = false
+        let returning = inFlight.flatMap { im in
+            im.pieces.map { QueuedPiece(messageID: $0.messageID, to: im.to, text: $0.text, laidOut: false, queuedAt: im.sentAt) }
+        }
+        queue = returning + queue
         inFlight.removeAll()
+        typingWanted.removeAll()
+        typingSent.removeAll()
     }
 
     private func sessionEnded(_ reason: String, retryable: Bool, failure: SessionFailure?, _ group: inout DiscardingTaskGroup) async {
@@ -287,7 +321,7 @@ final class GatewayWorker {
         for action in actions {
             switch action {
             case .send(let frame):
-                if let link { _ = await link.write([frame]) }
+                await write([frame])
             case .connectBOS(let host, let port, _):
                 link?.close()
                 link = nil
@@ -309,18 +343,35 @@ final class GatewayWorker {
                     storedOffline: offline
                 )
                 await bridge.deliver(message)
-            case .rateLimitsReceived(let rates):
-                if let rateClass = rates.rateClass(for: SNACKind(family: ICBMSendMessage.family, subtype: ICBMSendMessage.subtype)) {
-                    limiter = RateLimiter(rateClass: rateClass, now: clock.now)
+            case .deliverNotice(let from, let text):
+                logger.notice("server notice", metadata: ["from": "\(from.displayName)", "text": "\(text)"])
+                bridge.notice(gateway.id, from: from.displayName, text: text)
+            case .typingReceived(let from, let event):
+                logger.debug("typing notification", metadata: ["from": "\(from.normalized)", "event": "\(event)"])
+                bridge.chatState(gateway.id, peer: from.normalized, state: Self.chatState(for: event))
+            case .rateLimitsReceived(let reply):
+                rates = RateBook(reply, now: clock.now)
+            case .rateChanged(let notice):
+                rates?.adopt(notice.rateClass, now: clock.now)
+                let level: Logger.Level = notice.code == .limited ? .warning : .info
+                logger.log(level: level, "the server's rate state changed", metadata: [
+                    "state": "\(notice.code)", "class": "\(notice.rateClass.id)", "level": "\(notice.rateClass.currentLevel)",
+                ])
+            case .messageLimitReceived(let maximumLength):
+                layout = IMLayout(maximumTextBytes: maximumLength)
+                if maximumLength < IMLayout.smallestLimit {
+                    logger.warning("the server's maximum message length is implausibly small; using the smallest workable", metadata: [
+                        "server": "\(maximumLength)", "used": "\(layout.maximumTextBytes)",
+                    ])
                 }
             case .messageAccepted(let cookie):
                 if let index = inFlight.firstIndex(where: { $0.cookie == cookie }) {
-                    await complete(inFlight.remove(at: index).message, sent: true, reason: "")
+                    await answered(inFlight.remove(at: index), failure: nil)
                 }
             case .messageRejected(let cookie, let error):
                 if let cookie, let index = inFlight.firstIndex(where: { $0.cookie == cookie }) {
-                    let message = inFlight.remove(at: index).message
-                    await complete(message, sent: false, reason: Self.describe(error, recipient: message.to))
+                    let im = inFlight.remove(at: index)
+                    await answered(im, failure: Self.describe(error, recipient: im.to))
                 } else {
                     logger.warning("the server refused an IM that cannot be matched to a reply", metadata: ["error": "\(error)"])
                 }
@@ -345,48 +396,223 @@ final class GatewayWorker {
 
     // MARK: - Sending
 
-    /// Sends queued replies as fast as the server's rate class for IMs allows, never faster: a server drops
-    /// IMs silently and then disconnects a client that outruns its limit.
+    /// Sends what waits as soon as the server's rate classes allow without ever being limited: IMs whose ack did
+    /// not come, again; then queued replies, each IM carrying as many lines for its patron as fit (so lines that
+    /// queued up while the class recovered go together); then typing notifications. A server drops IMs silently
+    /// and then disconnects a client that outruns its limit.
     private func pump(_ group: inout DiscardingTaskGroup) async {
-        while !queue.isEmpty, let link, var current = session, current.state == .online {
+        let imKind = SNACKind(family: ICBMSendMessage.family, subtype: ICBMSendMessage.subtype)
+        while link != nil, let current = session, current.state == .online {
+            let retry = inFlight.firstIndex { $0.retryDue }
+            guard retry != nil || !queue.isEmpty else { break }
             let now = clock.now
-            if let limiter {
-                let delay = limiter.delayBeforeNextSend(now: now)
-                if delay > .zero {
-                    if !paceScheduled {
-                        paceScheduled = true
-                        schedule(.pace, token: connection, after: delay, &group)
-                    }
-                    return
-                }
+            // A retry goes as soon as the class refills; new lines may wait a moment for the ones behind them.
+            let delay = retry != nil
+                ? rates?.delayBeforeSending(imKind, now: now) ?? .zero
+                : rates?.delayBeforeSending(imKind, now: now, waitingSince: queue[0].queuedAt) ?? .zero
+            if delay > .zero {
+                schedulePace(after: delay, &group)
+                break
             }
-            let message = queue.removeFirst()
-            let cookie = UInt64.random(in: 1...UInt64.max)
-            let actions: [ClientSessionAction]
-            do {
-                actions = try current.sendMessage(
-                    to: AIMNaming.screenName(fromUsername: message.to), text: message.body, cookie: cookie,
-                    requestServerAck: true, storeIfOffline: settings.storeRepliesOffline
-                )
-            } catch {
-                await complete(message, sent: false, reason: "\(error)")
+            if let retry {
+                await resend(at: retry, now: now, &group)
+            } else {
+                await sendNextIM(now: now, &group)
+            }
+        }
+        await pumpTyping(&group)
+    }
+
+    /// Sends the IM that starts with the first queued piece, joined by the pieces for the same patron queued
+    /// behind it, in order, while the IM fits.
+    private func sendNextIM(now: ContinuousClock.Instant, _ group: inout DiscardingTaskGroup) async {
+        guard var current = session else { return }
+        layOut(at: 0)
+        let recipient = AIMNaming.normalized(queue[0].to)
+        var taken = [0]
+        var lines = [queue[0].text]
+        var index = 1
+        while index < queue.count {
+            if AIMNaming.normalized(queue[index].to) == recipient {
+                layOut(at: index)
+                guard layout.joined(lines + [queue[index].text]) != nil else { break }
+                lines.append(queue[index].text)
+                taken.append(index)
+            }
+            index += 1
+        }
+        let pieces = taken.map { (messageID: queue[$0].messageID, text: queue[$0].text) }
+        let to = queue[0].to
+        for index in taken.reversed() { queue.remove(at: index) }
+        let im = InFlightIM(cookie: UInt64.random(in: 1...UInt64.max), to: to, text: lines.joined(separator: "\n"), pieces: pieces, sentAt: now)
+        let actions: [ClientSessionAction]
+        do {
+            actions = try current.sendMessage(
+                to: AIMNaming.screenName(fromUsername: im.to), text: im.text, cookie: im.cookie,
+                requestServerAck: true, storeIfOffline: settings.storeRepliesOffline
+            )
+        } catch {
+            await answered(im, failure: "\(error)")
+            return
+        }
+        session = current
+        inFlight.append(im)
+        // An IM ends the patron's client's typing indicator; a notification still waiting would only restart it.
+        typingWanted[recipient] = nil
+        typingSent[recipient] = nil
+        await write(actions.compactMap(\.frame))
+        schedule(.ackDeadline, token: connection, after: settings.ackTimeout, &group)
+    }
+
+    /// Sends an IM again with its cookie, after its ack did not come in time.
+    private func resend(at index: Int, now: ContinuousClock.Instant, _ group: inout DiscardingTaskGroup) async {
+        guard var current = session else { return }
+        var im = inFlight[index]
+        let actions: [ClientSessionAction]
+        do {
+            actions = try current.sendMessage(
+                to: AIMNaming.screenName(fromUsername: im.to), text: im.text, cookie: im.cookie,
+                requestServerAck: true, storeIfOffline: settings.storeRepliesOffline
+            )
+        } catch {
+            inFlight.remove(at: index)
+            await answered(im, failure: "\(error)")
+            return
+        }
+        session = current
+        im.tries += 1
+        im.sentAt = now
+        im.retryDue = false
+        inFlight[index] = im
+        logger.info("no ack for an IM; sent it again with the same cookie", metadata: ["try": "\(im.tries)", "to": "\(im.to)"])
+        await write(actions.compactMap(\.frame))
+        schedule(.ackDeadline, token: connection, after: settings.ackTimeout, &group)
+    }
+
+    /// IMs whose ack is overdue are due to go again; after their last try, their replies are reported failed.
+    private func ackDeadlinePassed() async {
+        let now = clock.now
+        var index = 0
+        while index < inFlight.count {
+            guard !inFlight[index].retryDue, inFlight[index].sentAt.duration(to: now) >= settings.ackTimeout else {
+                index += 1
                 continue
             }
-            session = current
-            limiter?.recordSend(at: now)
-            inFlight.append((cookie, message))
-            _ = await link.write(actions.compactMap(\.frame))
+            if inFlight[index].tries < Self.maximumTries {
+                inFlight[index].retryDue = true
+                index += 1
+            } else {
+                let im = inFlight.remove(at: index)
+                await answered(im, failure: "the AIM server did not confirm the IM after \(im.tries) tries")
+            }
+        }
+    }
+
+    /// Replaces the queued reply at `index` with its pieces, each of which fits in one IM.
+    private func layOut(at index: Int) {
+        guard !queue[index].laidOut else { return }
+        let piece = queue[index]
+        let texts = layout.pieces(of: piece.text)
+        queue.replaceSubrange(index...index, with: texts.map {
+            QueuedPiece(messageID: piece.messageID, to: piece.to, text: $0, laidOut: true, queuedAt: piece.queuedAt)
+        })
+        replies[piece.messageID]?.unanswered += texts.count - 1
+    }
+
+    /// The server answered an IM: each reply with a piece in it is one piece nearer its outcome, which is reported
+    /// once every piece is answered (failed if any piece failed).
+    private func answered(_ im: InFlightIM, failure: String?) async {
+        for piece in im.pieces {
+            guard var progress = replies[piece.messageID] else { continue }
+            progress.unanswered -= 1
+            if progress.failure == nil { progress.failure = failure }
+            if progress.unanswered > 0 {
+                replies[piece.messageID] = progress
+                continue
+            }
+            replies[piece.messageID] = nil
+            await complete(progress.message, sent: progress.failure == nil, reason: progress.failure ?? "")
         }
     }
 
     private func complete(_ message: OutboundMessage, sent: Bool, reason: String) async {
-        held.remove(message.id)
         finished.append(message.id)
         finishedSet.insert(message.id)
         if finished.count > 1000 {
             finishedSet.remove(finished.removeFirst())
         }
         await bridge.finish(message, sent: sent, reason: reason)
+    }
+
+    // MARK: - Typing
+
+    /// Keeps the latest typing state for a patron until its rate class lets it go; a repeat of what the patron
+    /// was last sent is dropped.
+    private func wantTyping(to recipient: String, event: TypingEvent) {
+        guard session?.state == .online else { return }
+        let key = AIMNaming.normalized(recipient)
+        if typingWanted[key] == nil, typingSent[key] == event { return }
+        if typingWanted[key] == nil, typingWanted.count >= Self.typingLimit {
+            logger.debug("typing notification dropped: too many waiting", metadata: ["to": "\(key)"])
+            return
+        }
+        typingWanted[key] = (recipient, event)
+    }
+
+    /// Sends waiting typing notifications while their rate class allows; they never take the IMs' turn, since
+    /// they share no class with IMs on AIM servers (and where they do, IMs went first in `pump`).
+    private func pumpTyping(_ group: inout DiscardingTaskGroup) async {
+        let kind = SNACKind(family: ICBMTypingNotification.family, subtype: ICBMTypingNotification.subtype)
+        while link != nil, var current = session, current.state == .online, let (key, wanted) = typingWanted.first {
+            let now = clock.now
+            let delay = rates?.delayBeforeSending(kind, now: now) ?? .zero
+            if delay > .zero {
+                schedulePace(after: delay, &group)
+                return
+            }
+            typingWanted[key] = nil
+            guard let actions = try? current.sendTypingNotification(to: AIMNaming.screenName(fromUsername: wanted.recipient), event: wanted.event) else {
+                continue
+            }
+            session = current
+            if typingSent.count >= Self.typingLimit { typingSent.removeAll() }
+            typingSent[key] = wanted.event
+            await write(actions.compactMap(\.frame))
+        }
+    }
+
+    static func typingEvent(for state: ChatState) -> TypingEvent {
+        switch state {
+        case .composing: .typing
+        case .paused: .paused
+        case .active, .inactive, .gone: .finished
+        }
+    }
+
+    static func chatState(for event: TypingEvent) -> ChatState {
+        switch event {
+        case .typing: .composing
+        case .paused: .paused
+        default: .active
+        }
+    }
+
+    // MARK: - Writing
+
+    /// Writes frames to the current connection, counting each SNAC in its rate class.
+    private func write(_ frames: [FLAPFrame]) async {
+        guard let link, !frames.isEmpty else { return }
+        let now = clock.now
+        for frame in frames {
+            if let kind = frame.snacKind { rates?.recordSend(kind, at: now) }
+        }
+        _ = await link.write(frames)
+    }
+
+    private func schedulePace(after delay: Duration, _ group: inout DiscardingTaskGroup) {
+        guard !paceScheduled else { return }
+        paceScheduled = true
+        schedule(.pace, token: connection, after: delay, &group)
     }
 
     /// "250 ms", "3.5 s", "65 s": a delay as people read it in a state reason.
@@ -437,4 +663,48 @@ extension ClientSessionAction {
         if case .send(let frame) = self { return frame }
         return nil
     }
+}
+
+extension FLAPFrame {
+    /// The family and subtype of the SNAC a channel-2 frame carries, to count it in its rate class.
+    var snacKind: SNACKind? {
+        guard channel == .snac, payload.count >= 4 else { return nil }
+        return SNACKind(
+            family: UInt16(payload[0]) << 8 | UInt16(payload[1]),
+            subtype: UInt16(payload[2]) << 8 | UInt16(payload[3])
+        )
+    }
+}
+
+/// A reply, or a piece of one, waiting to go out.
+struct QueuedPiece {
+    var messageID: String
+    /// The patron, as the router wrote them.
+    var to: String
+    var text: String
+    /// Whether it was already cut to fit one IM.
+    var laidOut: Bool
+    /// When it joined the queue: the rate limiter's coalescing hold counts from the oldest piece.
+    var queuedAt: ContinuousClock.Instant
+}
+
+/// A reply queued or in flight: how many of its pieces still wait for the server's answer.
+struct ReplyProgress {
+    var message: OutboundMessage
+    var unanswered: Int
+    /// Why a piece of it failed, if one did.
+    var failure: String?
+}
+
+/// An IM sent and waiting for the server's ack: what it carries, so it can go again with the same cookie, and
+/// so its replies can be queued again on another session.
+struct InFlightIM {
+    var cookie: UInt64
+    var to: String
+    var text: String
+    var pieces: [(messageID: String, text: String)]
+    var sentAt: ContinuousClock.Instant
+    var tries = 1
+    /// Its ack is overdue; it goes again at the next chance.
+    var retryDue = false
 }

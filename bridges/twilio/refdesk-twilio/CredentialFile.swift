@@ -6,16 +6,16 @@ import DaemonSupport
 /// Secrets kept in files of their own, as systemd's `LoadCredential=` provides them: a relative name is looked
 /// up in `$CREDENTIALS_DIRECTORY`, so no secret appears in the configuration file, the command line or `ps`.
 enum CredentialFile {
-    /// The path of `name`: absolute as given, relative under `$CREDENTIALS_DIRECTORY`.
-    static func resolve(_ name: String, environment: [String: String], key: String, source: String) throws(ConfigError) -> String {
+    /// The path of `name`: absolute as given, relative under `$CREDENTIALS_DIRECTORY`, or beside the configuration
+    /// file `source` when that is not set (a sysadmin's `--check-config` from a shell reads the files the unit's
+    /// `LoadCredential=` lines name).
+    static func resolve(_ name: String, environment: [String: String], source: String) -> String {
         if name.hasPrefix("/") { return name }
-        guard let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else {
-            throw ConfigError(
-                source: source,
-                message: "key \"\(key)\": \"\(name)\" is a relative name, which is looked up in $CREDENTIALS_DIRECTORY, but that is not set (use LoadCredential= in the unit, or an absolute path)"
-            )
+        if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
+            return directory + "/" + name
         }
-        return directory + "/" + name
+        guard let slash = source.lastIndex(of: "/") else { return name }
+        return source[...slash] + name
     }
 
     /// The file's content without trailing line breaks and spaces; refuses an empty or oversized file.

@@ -69,6 +69,9 @@ final class TwilioBridge: BridgeConnectorDelegate {
         case .setGatewayOnline(let id, let online):
             // SMS has no session to sign on or off: the router answers for an offline queue itself.
             logger.debug("gateway's queue presence changed", metadata: ["gateway": "\(id)", "online": "\(online)"])
+        case .chatState:
+            // SMS has no typing notifications: a librarian's typing state has nowhere to go.
+            break
         default:
             throw BridgeSessionEnd.protocolViolation("\(message.kindName) is not a frame the router sends")
         }

@@ -8,6 +8,7 @@ import FoundationEssentials
 import Logging
 import Metrics
 import RefdeskStore
+import RefdeskVersion
 import ServiceLifecycle
 import UnixSignals
 
@@ -20,7 +21,8 @@ struct TwilioBridgeCommand: AsyncParsableCommand {
             Reads its settings from a TOML file (see config/twilio.example.toml); auth tokens come from files, \
             relative names resolved in $CREDENTIALS_DIRECTORY (systemd's LoadCredential=). Logs go to stderr, one \
             event per line, for journald. SIGTERM or SIGINT stops it cleanly.
-            """
+            """,
+        version: RefdeskVersion.number
     )
 
     @Option(name: .shortAndLong, help: "The configuration file.")
@@ -43,6 +45,7 @@ struct TwilioBridgeCommand: AsyncParsableCommand {
         }
         JournalLogHandler.bootstrap(level: settings.bridge.logLevel)
         let logger = Logger(label: "refdesk-twilio")
+        logger.info("starting", metadata: ["version": "\(RefdeskVersion.number)", "config": "\(config)"])
         let notifier = SystemdNotifier.fromProcessEnvironment()
         CurlClient.globalInit()
 
@@ -56,7 +59,7 @@ struct TwilioBridgeCommand: AsyncParsableCommand {
         let (wakeups, wake) = OutboundSender.makeWakeups()
         let directory = GatewayDirectory(authTokens: settings.authTokens)
         let bridge = TwilioBridge(spool: spool, directory: directory, logger: logger, wakeSender: wake)
-        let client = CurlClient()
+        let client = CurlClient(caFile: settings.apiCAFile)
 
         let observability = BridgeObservability(protocolName: "twilio", wrapping: bridge, spool: spool, logger: logger)
         let connector = BridgeConnector(

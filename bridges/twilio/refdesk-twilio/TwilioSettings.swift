@@ -15,6 +15,9 @@ struct TwilioSettings: Sendable {
     var publicURL: String
     /// Twilio's REST API, without a trailing slash.
     var apiBase: String
+    /// A PEM file of certificate authorities trusted for `apiBase` instead of the system's (a TLS-inspecting proxy
+    /// between the library and Twilio; tests); `nil`: the system's.
+    var apiCAFile: String?
     var segmentsPerSecond: Int
     var maximumBodyBytes: Int
     var retry: RetrySchedule
@@ -38,54 +41,59 @@ struct TwilioSettings: Sendable {
 
         let listen = try reader.string("twilio.listen", default: "127.0.0.1:8081")
         guard let (host, port) = Self.hostAndPort(listen) else {
-            throw ConfigError(source: path, message: "key \"twilio.listen\": expected \"host:port\" such as \"127.0.0.1:8081\", got \"\(listen)\"")
+            throw reader.invalid("twilio.listen", "expected \"host:port\" such as \"127.0.0.1:8081\", got \"\(listen)\"")
         }
         guard var publicURL = try reader.string("twilio.public_url") else {
-            throw ConfigError(source: path, message: "key \"twilio.public_url\" is required: the https URL Twilio calls, e.g. \"https://sms.example.org/refdesk\"")
+            throw reader.invalid("twilio.public_url", "is required: the https URL Twilio calls, e.g. \"https://sms.example.org/refdesk\"")
         }
         while publicURL.hasSuffix("/") { publicURL.removeLast() }
         guard Self.isHTTPURL(publicURL) else {
-            throw ConfigError(source: path, message: "key \"twilio.public_url\": expected an http:// or https:// URL without spaces, query or fragment, got \"\(publicURL)\"")
+            throw reader.invalid("twilio.public_url", "expected an http:// or https:// URL without spaces, query or fragment, got \"\(publicURL)\"")
         }
         var apiBase = try reader.string("twilio.api_base", default: "https://api.twilio.com")
         while apiBase.hasSuffix("/") { apiBase.removeLast() }
         guard Self.isHTTPURL(apiBase) else {
-            throw ConfigError(source: path, message: "key \"twilio.api_base\": expected an http:// or https:// URL, got \"\(apiBase)\"")
+            throw reader.invalid("twilio.api_base", "expected an http:// or https:// URL, got \"\(apiBase)\"")
         }
+        let apiCAFile = try reader.string("twilio.api_ca_file")
         let segmentsPerSecond = try reader.int("twilio.segments_per_second", in: 1...1000, default: 1)
         let maximumBodyBytes = try reader.int("twilio.max_body_bytes", in: 1024...(1 << 20), default: 64 * 1024)
         let retryInitial = try reader.duration("twilio.retry_initial", default: .seconds(1))
         let retryMaximum = try reader.duration("twilio.retry_maximum", default: .seconds(300))
         guard retryInitial > .zero, retryMaximum >= retryInitial else {
-            throw ConfigError(source: path, message: "keys \"twilio.retry_initial\" and \"twilio.retry_maximum\": need 0 < retry_initial <= retry_maximum")
+            throw reader.invalid("twilio.retry_maximum", "need 0 < retry_initial <= retry_maximum")
         }
         let giveUpAfter = try reader.duration("twilio.give_up_after", default: .seconds(24 * 3600))
 
         var tokens: [String: String] = [:]
         for var account in try reader.tables("twilio.account") {
-            let name = "twilio.account[\(tokens.count + 1)]"
             guard let sid = try account.string("sid") else {
-                throw ConfigError(source: path, message: "key \"\(name).sid\" is required")
+                throw account.invalid("sid", "is required")
             }
             guard TwilioSID.isValid(sid, prefixes: TwilioSID.accountPrefixes) else {
-                throw ConfigError(source: path, message: "key \"\(name).sid\": expected 'AC' followed by 32 hexadecimal digits, got \"\(sid)\"")
+                throw account.invalid("sid", "expected 'AC' followed by 32 hexadecimal digits, got \"\(sid)\"")
             }
             guard tokens[sid] == nil else {
-                throw ConfigError(source: path, message: "key \"\(name).sid\": account \(sid) is configured twice")
+                throw account.invalid("sid", "account \(sid) is configured twice")
             }
             guard let tokenFile = try account.string("auth_token_file") else {
-                throw ConfigError(source: path, message: "key \"\(name).auth_token_file\" is required (the auth token is never written in this file)")
+                throw account.invalid("auth_token_file", "is required (the auth token is never written in this file)")
             }
             try account.rejectUnknownKeys()
-            let resolved = try CredentialFile.resolve(tokenFile, environment: environment, key: "\(name).auth_token_file", source: path)
-            tokens[sid] = try CredentialFile.read(resolved, key: "\(name).auth_token_file", source: path)
+            let name = "twilio.account[\(tokens.count + 1)].auth_token_file"
+            do {
+                let resolved = try CredentialFile.resolve(tokenFile, environment: environment, source: path)
+                tokens[sid] = try CredentialFile.read(resolved, key: name, source: path)
+            } catch {
+                throw account.locate(error, at: "auth_token_file")
+            }
         }
         try reader.rejectUnknownKeys()
         guard !tokens.isEmpty else {
             throw ConfigError(source: path, message: "no [[twilio.account]] entries: at least one account (sid and auth_token_file) is required")
         }
         return TwilioSettings(
-            bridge: bridge, listenHost: host, listenPort: port, publicURL: publicURL, apiBase: apiBase,
+            bridge: bridge, listenHost: host, listenPort: port, publicURL: publicURL, apiBase: apiBase, apiCAFile: apiCAFile,
             segmentsPerSecond: segmentsPerSecond, maximumBodyBytes: maximumBodyBytes,
             retry: RetrySchedule(initial: retryInitial, maximum: retryMaximum), giveUpAfter: giveUpAfter, authTokens: tokens
         )

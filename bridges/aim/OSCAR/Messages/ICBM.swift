@@ -209,3 +209,27 @@ public struct OfflineMessagesDone: EmptySNACMessage {
     public static let subtype: UInt16 = 0x0017
     public init() {}
 }
+
+/// 0x04/0x05: the server's ICBM parameters, the answer to 0x04/0x04. Laid out as ``ICBMParameters``; its
+/// `maximumSNACSize` is the longest message text the server takes (512 bytes on AIM servers).
+public struct ICBMParametersReply: SNACMessage, Hashable {
+    public static let family = ICBM.family
+    public static let subtype: UInt16 = 0x0005
+
+    public var parameters: ICBMParameters
+
+    public init(parameters: ICBMParameters) {
+        self.parameters = parameters
+    }
+
+    /// The longest message text, in bytes, one IM may carry.
+    public var maximumMessageLength: Int { Int(parameters.maximumSNACSize) }
+
+    public init(snacData: [UInt8]) throws(OSCARDecodingError) {
+        parameters = try ICBMParameters(snacData: snacData)
+    }
+
+    public func encode(into buffer: inout [UInt8]) throws(OSCAREncodingError) {
+        try parameters.encode(into: &buffer)
+    }
+}

@@ -177,3 +177,77 @@ public struct RateParametersAck: SNACMessage, Hashable {
         for id in classIDs { buffer.appendU16(id) }
     }
 }
+
+/// 0x01/0x0A: the server tells the client its standing in a rate class changed.
+///
+/// Servers send it when a class's state moves (checked about once a second of client silence): `alert` when the
+/// level fell below the alert level (a warning; nothing is dropped), `limited` below the limit level (SNACs of the
+/// class are dropped until the level recovers past clear), `clear` once it did; `parametersChanged` when the
+/// class's levels themselves changed. The class entry carries the server's own view of the level.
+public struct RateChangeNotice: SNACMessage, Hashable {
+    public static let family = OService.family
+    public static let subtype: UInt16 = 0x000A
+
+    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        public var rawValue: UInt16
+        public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+        public static let parametersChanged = Code(rawValue: 1)
+        public static let alert = Code(rawValue: 2)
+        public static let limited = Code(rawValue: 3)
+        public static let clear = Code(rawValue: 4)
+
+        public var description: String {
+            switch self {
+            case .parametersChanged: "parameters changed"
+            case .alert: "alert"
+            case .limited: "limited"
+            case .clear: "clear"
+            default: "rate change \(hex(rawValue))"
+            }
+        }
+    }
+
+    public var code: Code
+    public var rateClass: RateClass
+
+    public init(code: Code, rateClass: RateClass) {
+        self.code = code
+        self.rateClass = rateClass
+    }
+
+    /// Reads the class entry with or without its version-2 tail (last time, state), as servers send either.
+    public init(snacData: [UInt8]) throws(OSCARDecodingError) {
+        var reader = ByteReader(snacData)
+        code = Code(rawValue: try reader.readU16("rate change code"))
+        var entry = RateClass(
+            id: try reader.readU16("rate class id"),
+            windowSize: try reader.readU32("rate class window"),
+            clearLevel: try reader.readU32("rate class clear level"),
+            alertLevel: try reader.readU32("rate class alert level"),
+            limitLevel: try reader.readU32("rate class limit level"),
+            disconnectLevel: try reader.readU32("rate class disconnect level"),
+            currentLevel: try reader.readU32("rate class current level"),
+            maxLevel: try reader.readU32("rate class max level")
+        )
+        if !reader.isAtEnd {
+            entry.lastTime = try reader.readU32("rate class last time")
+            entry.currentState = try reader.readU8("rate class state")
+        }
+        rateClass = entry
+    }
+
+    public func encode(into buffer: inout [UInt8]) throws(OSCAREncodingError) {
+        buffer.appendU16(code.rawValue)
+        buffer.appendU16(rateClass.id)
+        buffer.appendU32(rateClass.windowSize)
+        buffer.appendU32(rateClass.clearLevel)
+        buffer.appendU32(rateClass.alertLevel)
+        buffer.appendU32(rateClass.limitLevel)
+        buffer.appendU32(rateClass.disconnectLevel)
+        buffer.appendU32(rateClass.currentLevel)
+        buffer.appendU32(rateClass.maxLevel)
+        buffer.appendU32(rateClass.lastTime)
+        buffer.appendU8(rateClass.currentState)
+    }
+}

@@ -116,14 +116,15 @@ public struct ClientSession: Sendable {
 
     // MARK: - Requests
 
-    /// Sends an IM, escaping `text` for HTML clients. `cookie` identifies the message in
-    /// later `.messageAccepted` / `.messageRejected` actions; pick it at random.
+    /// Sends an IM of plain `text`, written as the HTML AIM clients render (``AIMMarkup``); lay long text out
+    /// with ``IMLayout`` first. `cookie` identifies the message in later `.messageAccepted` /
+    /// `.messageRejected` actions; pick it at random, and send it again with the same cookie when no answer came.
     public mutating func sendMessage(
         to recipient: String, text: String, cookie: UInt64, requestServerAck: Bool = true, storeIfOffline: Bool = true
     ) throws(ClientSessionError) -> [ClientSessionAction] {
         guard state == .online else { throw .notOnline(state: phaseDescription) }
         let message = ICBMSendMessage(
-            cookie: cookie, recipient: recipient, body: ICBMMessageBody(text: HTMLText.escape(text)),
+            cookie: cookie, recipient: recipient, body: ICBMMessageBody(text: AIMMarkup.html(fromPlainText: text)),
             requestServerAck: requestServerAck, storeIfOffline: storeIfOffline
         )
         let requestID = takeRequestID()
@@ -141,6 +142,17 @@ public struct ClientSession: Sendable {
             }
         }
         return [.send(frame)]
+    }
+
+    /// Tells `recipient` that this side is typing, paused or finished (0x04/0x14).
+    public mutating func sendTypingNotification(to recipient: String, event: TypingEvent) throws(ClientSessionError) -> [ClientSessionAction] {
+        guard state == .online else { throw .notOnline(state: phaseDescription) }
+        let notification = ICBMTypingNotification(screenName: recipient, event: event)
+        do {
+            return [.send(try notification.frame(sequence: takeSequence(), requestID: takeRequestID()))]
+        } catch {
+            throw .encodingFailed(error)
+        }
     }
 
     /// A keepalive frame for an idle connection; nothing once the session has ended.
@@ -343,6 +355,13 @@ public struct ClientSession: Sendable {
         case (OwnInfoReply.family, OwnInfoReply.subtype):
             ownInfo = try snac.decode(as: OwnInfoReply.self).userInfo
             return []
+        case (ICBMTypingNotification.family, ICBMTypingNotification.subtype):
+            let notification = try snac.decode(as: ICBMTypingNotification.self)
+            return [.typingReceived(from: ScreenName(notification.screenName), event: notification.event)]
+        case (ICBMParametersReply.family, ICBMParametersReply.subtype):
+            return [.messageLimitReceived(maximumMessageLength: try snac.decode(as: ICBMParametersReply.self).maximumMessageLength)]
+        case (RateChangeNotice.family, RateChangeNotice.subtype):
+            return [.rateChanged(try snac.decode(as: RateChangeNotice.self))]
         default:
             return []
         }
@@ -350,10 +369,14 @@ public struct ClientSession: Sendable {
 
     private func receivedIncomingMessage(_ message: ICBMIncomingMessage) throws(OSCARDecodingError) -> [ClientSessionAction] {
         guard let body = try message.body() else { return [] }
+        let sender = ScreenName(message.sender.screenName)
+        if SystemNotice.isNotice(cookie: message.cookie, sender: sender) {
+            return [.deliverNotice(from: sender, text: HTMLText.plainText(fromHTML: body.text))]
+        }
         let sentAt = message.offlineSentAt
         return [.deliverIncoming(
             cookie: message.cookie,
-            from: ScreenName(message.sender.screenName),
+            from: sender,
             text: HTMLText.plainText(fromHTML: body.text),
             sentAt: sentAt,
             offline: sentAt != nil

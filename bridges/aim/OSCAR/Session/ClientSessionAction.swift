@@ -13,8 +13,17 @@ public enum ClientSessionAction: Sendable, Hashable {
     /// the sender's ICBM cookie: with the sender it identifies the message, so a redelivery
     /// (stored messages fetched again after a lost connection) can be recognised.
     case deliverIncoming(cookie: UInt64, from: ScreenName, text: String, sentAt: UInt32?, offline: Bool)
-    /// The rate classes arrived; pace ICBM sends with `RateLimiter` from the matching class.
+    /// A server's notice (``SystemNotice``): "You just received 2 IM(s) while you were offline…". Not a person's
+    /// IM, so not a conversation; `text` is plain text.
+    case deliverNotice(from: ScreenName, text: String)
+    /// Someone the session talks to started or stopped typing (0x04/0x14).
+    case typingReceived(from: ScreenName, event: TypingEvent)
+    /// The rate classes arrived; pace sends with a `RateBook` made from them.
     case rateLimitsReceived(RateParametersReply)
+    /// The server's standing in a rate class changed (alert, limited, clear); the notice carries its level.
+    case rateChanged(RateChangeNotice)
+    /// The server's ICBM parameters arrived: `maximumMessageLength` is the longest message text it takes.
+    case messageLimitReceived(maximumMessageLength: Int)
     /// The server accepted the IM sent with this cookie.
     case messageAccepted(cookie: UInt64)
     /// The server refused the IM sent with this cookie (nil if it could not be matched),
