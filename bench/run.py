@@ -34,11 +34,13 @@ os.environ.setdefault("REFDESK_BIN", str(ROOT / ".build-bench" / "release"))
 
 import bridgewire  # noqa: E402
 from conftest import RouterProcess, binary, wait_until  # noqa: E402
+from test_admin_api import free_port  # noqa: E402
 from fake_twilio import FakeTwilio  # noqa: E402
 from oscar_server import OscarServer, PatronClient  # noqa: E402
 from staffing import patron_jid, router_for, seed_desk  # noqa: E402
 from test_twilio_bridge import ACCOUNT, PUBLIC, TOKEN, TwilioBridgeProcess, sms  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
+import requests  # noqa: E402
 from xmpp_harness import DEFAULT_PASSWORD, Librarian, ProsodyServer  # noqa: E402
 
 DESK, DESK_PASSWORD = "Ref Desk", "desk-secret"
@@ -73,6 +75,13 @@ def status_kib(pid: int, field: str) -> int:
 
 def rss_kib(pid: int) -> int:
     return status_kib(pid, "VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used: a figure the neighbours on a shared machine do not inflate as much
+    as they do wall time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def memory(pid: int) -> str:
@@ -915,6 +924,80 @@ class Bench:
         if not counter:
             self.note("perf is not installed: commits were not counted")
 
+    # ----- statistics: a year of a busy desk
+
+    def statistics(self):
+        """500,000 chats over a year (2 queues, SMS and AIM, 12 librarians, 4 lines each, a tenth unanswered) written
+        into a router's history with SQL, counted by the router's own indexer, then the reports a coordinator asks
+        for, over HTTP, timed from request to the whole answer."""
+        workdir = self.workdir / "statistics"
+        workdir.mkdir()
+        port = free_port()
+        router = RouterProcess(workdir, extra_config=f'[admin]\ncleartext_listen = ["127.0.0.1:{port}"]\npassword_iterations = 100000\n')
+        quiet(router.config)
+        self.cleanup.append(router.kill)
+        router.start()
+        assert router.stop() == 0
+        chats = 500_000
+        year = 1_704_067_200_000  # 2024-01-01T00:00Z
+        spacing = 31_536_000_000 // chats
+        began = time.monotonic()
+        router.seed(f"""
+            INSERT INTO queues (name, routing_policy, chat_limit, time_zone) VALUES ('ask', 'ring-all', 0, 'America/Chicago');
+            INSERT INTO queues (name, routing_policy, chat_limit, time_zone) VALUES ('kids', 'ring-all', 0, 'America/Chicago');
+            INSERT INTO gateways (protocol, queue, username, normalised_username, secret, created_at) VALUES ('twilio', 'ask', '+15550000001', '+15550000001', '', 0);
+            INSERT INTO gateways (protocol, queue, username, normalised_username, secret, created_at) VALUES ('aim', 'ask', 'askdesk', 'askdesk', '', 0);
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {chats})
+            INSERT INTO conversations (id, queue, gateway_id, patron, state, operator, started_at, answered_at, ended_at)
+            SELECT i, CASE WHEN i % 4 = 0 THEN 'kids' ELSE 'ask' END, 1 + i % 2, '+1555' || printf('%07d', i % 40000), 'completed',
+                   CASE WHEN i % 10 = 0 THEN NULL ELSE 'librarian' || (i % 12) END,
+                   {year} + i * {spacing},
+                   CASE WHEN i % 10 = 0 THEN NULL ELSE {year} + i * {spacing} + (i * 7919) % 300000 END,
+                   {year} + i * {spacing} + 300000 + (i * 104729) % 1800000
+            FROM n;
+            INSERT INTO messages (conversation_id, direction, sender, body, at)
+                SELECT id, 'in', 'patron', 'a question', started_at FROM conversations;
+            INSERT INTO messages (conversation_id, direction, sender, body, at)
+                SELECT id, 'in', 'patron', 'thanks', started_at + 20000 FROM conversations;
+            INSERT INTO messages (conversation_id, direction, sender, body, at)
+                SELECT id, 'out', operator, 'an answer', answered_at FROM conversations WHERE answered_at IS NOT NULL;
+            INSERT INTO messages (conversation_id, direction, sender, body, at)
+                SELECT id, 'out', operator, 'you are welcome', answered_at + 30000 FROM conversations WHERE answered_at IS NOT NULL;
+        """)
+        written = time.monotonic() - began
+        subprocess.run([binary("refdesk-router"), "-c", str(router.config), "--create-admin", "root"], input="bench-password-1\n",
+                       capture_output=True, text=True, timeout=60, check=True)
+        router.start()
+        began = time.monotonic()
+        wait_until(lambda: router.query("SELECT count(*) FROM statistics_dirty")[0][0] == 0, 1800, "the statistics to be counted", interval=1)
+        indexed = time.monotonic() - began
+        self.row("statistics", f"history of {chats:,} chats (2,000,000 lines) written with SQL", f"{written:.1f} s")
+        self.row("statistics", f"indexer counts {chats:,} chats (router running)", f"{indexed:.1f} s ({chats / indexed:,.0f} chats/s)")
+        session = requests.Session()
+        session.trust_env = False
+        base = f"http://127.0.0.1:{port}/2011-12-03"
+        assert session.post(base + "/auth/login", data={"username": "root", "password": "bench-password-1"}).status_code == 200
+        for label, query in (("queue ask, a year by month", {"queue": "ask", "from": "2024-01-01", "to": "2024-12-31", "period": "month"}),
+                             ("all queues, a year by day", {"from": "2024-01-01", "to": "2024-12-31", "period": "day"}),
+                             ("all queues, a year by librarian", {"from": "2024-01-01", "to": "2024-12-31", "by": "operator"}),
+                             ("queue ask, a year by hour", {"queue": "ask", "from": "2024-01-01", "to": "2024-12-31", "period": "hour"})):
+            times = []
+            cpu = cpu_seconds(router.process.pid)
+            for _ in range(5):
+                started = time.monotonic()
+                response = session.get(base + "/statistics", params=query)
+                times.append(time.monotonic() - started)
+                assert response.status_code == 200, response.text
+            cpu = (cpu_seconds(router.process.pid) - cpu) / 5
+            counted = response.json()["totals"]["started"]
+            self.row("statistics", f"GET /statistics, {label} ({counted:,} chats): p50 / max of 5 (router CPU each)",
+                     f"{ms(percentile(times, 0.5))} / {ms(max(times))} ms ({ms(cpu)} ms)", "< 200 ms")
+        started = time.monotonic()
+        exported = session.get(base + "/statistics/chats.csv", params={"queue": "ask", "from": "2024-01-01", "to": "2024-01-31"})
+        self.row("statistics", f"CSV export, queue ask, a month ({exported.text.count(chr(10)) - 1:,} chats)",
+                 f"{ms(time.monotonic() - started)} ms")
+        stop(router.process)
+
     def run(self):
         """Runs the sections; a section that fails becomes a row saying why, and the table is printed regardless.
         Only a harness that cannot start at all (no binaries, no Prosody) raises."""
@@ -934,10 +1017,11 @@ class Bench:
         try:
             prosody.start()
             self.cleanup.append(prosody.kill)
-            only = os.environ.get("BENCH_ONLY", "floor,alone,desk,rest").split(",")
+            only = os.environ.get("BENCH_ONLY", "floor,alone,desk,rest,statistics").split(",")
             self.floor_p99 = float("nan")
             for name, section in (("floor", lambda: self.floor(prosody)), ("alone", self.router_alone),
-                                  ("desk", lambda: self.desk(prosody)), ("rest", lambda: self.twilio_rest(prosody))):
+                                  ("desk", lambda: self.desk(prosody)), ("rest", lambda: self.twilio_rest(prosody)),
+                                  ("statistics", self.statistics)):
                 if name not in only:
                     continue
                 try:

@@ -316,6 +316,8 @@ public struct UserInfo: Sendable, Equatable {
 public struct ChatFilter: Sendable, Equatable {
     public var queue: String?
     public var state: String?
+    /// Part of the patron's address, the librarian's name, or (for queues that keep transcripts) a line's text.
+    public var text: String?
     public var from: Int64?
     public var to: Int64?
     public var limit: Int = 500

@@ -168,13 +168,21 @@ public struct AdminServer: Service {
     private func write(_ response: AdminResponse, head request: HTTPRequestHead, keepAlive: Bool, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
         var headers = HTTPHeaders()
         for (name, value) in response.headers { headers.add(name: name, value: value) }
-        headers.add(name: "Content-Length", value: "\(response.body.count)")
+        if response.stream == nil || request.method == .HEAD {
+            headers.add(name: "Content-Length", value: "\(response.stream == nil ? response.body.count : 0)")
+        } else {
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+        }
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         headers.add(name: "X-Content-Type-Options", value: "nosniff")
         if response.header("Cache-Control") == nil { headers.add(name: "Cache-Control", value: "no-store") }
         let head = HTTPResponseHead(version: request.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         if request.method == .HEAD {
             try await outbound.write(contentsOf: [.head(head), .end(nil)])
+        } else if let stream = response.stream {
+            try await outbound.write(.head(head))
+            try await stream.produce { bytes in try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes)))) }
+            try await outbound.write(.end(nil))
         } else {
             try await outbound.write(contentsOf: [.head(head), .body(.byteBuffer(ByteBuffer(bytes: response.body))), .end(nil)])
         }

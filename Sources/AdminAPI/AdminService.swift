@@ -18,13 +18,20 @@ public struct AdminServiceSettings: Sendable {
 /// exercised directly by tests as well as by ``AdminServer``.
 public struct AdminService: Sendable {
     let backend: any AdminBackend
+    let statistics: any StatisticsBackend
     let settings: AdminServiceSettings
     let logger: Logger
     let now: @Sendable () -> Int64
     let auth: AuthState
+    /// Live console pages (server-sent events) open at once, at most.
+    let eventStreams = EventStreamLimit(maximum: 32)
 
-    public init(backend: any AdminBackend, settings: AdminServiceSettings, logger: Logger, now: @escaping @Sendable () -> Int64) {
+    public init(
+        backend: any AdminBackend, statistics: any StatisticsBackend, settings: AdminServiceSettings, logger: Logger,
+        now: @escaping @Sendable () -> Int64
+    ) {
         self.backend = backend
+        self.statistics = statistics
         self.settings = settings
         self.logger = logger
         self.now = now
@@ -35,6 +42,13 @@ public struct AdminService: Sendable {
     /// Answers one request. Never throws: every failure becomes a `{"success": false, "message": …}` answer.
     public func handle(_ request: AdminRequest) async -> AdminResponse {
         let method = AdminRoute.effectiveMethod(of: request)
+        if let segments = request.pathSegments, let page = ConsoleRoute.resolve(segments) {
+            return await handleConsole(page, request: request, method: method)
+        }
+        if Self.isCrossSite(request, method: method) {
+            logger.warning("cross-site change refused", metadata: ["origin": "\(request.header("origin") ?? "")", "path": "\(request.path)"])
+            return .failure(403, "Changes must come from this site's own pages (Origin \(request.header("origin") ?? "cross-site") is another site)")
+        }
         let route: AdminRoute
         switch AdminRoute.resolve(method: method, segments: request.pathSegments) {
         case .route(let resolved): route = resolved
@@ -244,7 +258,14 @@ public struct AdminService: Sendable {
                 filter.to = end + 86_400_000
             }
             filter.limit = try fields.integer("limit", in: 1...10_000) ?? 500
+            filter.text = try fields.optional("text").flatMap { $0.isEmpty ? nil : $0 }
             return .json(.array(try await backend.chats(filter).map(\.json)))
+        case .showChat(let id):
+            return .json(try await statistics.chatTranscript(id).json)
+        case .statistics:
+            return .json(try await statistics.statistics(try await statisticsRequest(fields)).json)
+        case .exportChats:
+            return try await exportResponse(fields: fields, caller: caller)
 
         case .presence, .presencePreflight:
             return AdminResponse(status: 500)

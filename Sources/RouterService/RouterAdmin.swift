@@ -24,7 +24,7 @@ extension Router: AdminBackend {
     // MARK: History
 
     public func chats(_ filter: ChatFilter) async throws -> [ChatInfo] {
-        let query = ChatHistoryFilter(queue: filter.queue, state: filter.state, from: filter.from, to: filter.to, limit: filter.limit)
+        let query = ChatHistoryFilter(queue: filter.queue, state: filter.state, from: filter.from, to: filter.to, limit: filter.limit, text: filter.text)
         let rows = try await database.read { try $0.chatHistory(query) }
         return rows.map { row in
             ChatInfo(

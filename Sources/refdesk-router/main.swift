@@ -111,8 +111,20 @@ struct RouterCommand: AsyncParsableCommand {
             services.append(.init(service: MetricsServer(address: address, endpoints: observability.endpoints(exporter), logger: logger)))
         }
         services += observability.services(notifier: notifier)
+        let statistics: RouterStatistics
+        do {
+            statistics = try RouterStatistics(
+                router: router, databasePath: settings.databasePath, libraryZone: settings.timeZone, logger: logger, now: { WallClock.milliseconds() }
+            )
+        } catch {
+            logger.critical("cannot open the database for statistics", metadata: ["path": "\(settings.databasePath)", "error": "\(error)"])
+            throw ExitCode(1)
+        }
+        services.append(.init(service: statistics))
         if let admin = settings.admin {
-            let service = AdminService(backend: router, settings: admin.service, logger: logger, now: { WallClock.milliseconds() })
+            let service = AdminService(
+                backend: router, statistics: statistics, settings: admin.service, logger: logger, now: { WallClock.milliseconds() }
+            )
             do {
                 services.append(.init(service: try AdminServer(settings: admin.server, service: service, logger: logger)))
             } catch {

@@ -24,7 +24,7 @@ struct RefdeskCtl: ParsableCommand {
         version: RefdeskVersion.number,
         subcommands: [
             Login.self, Logout.self, Whoami.self, Status.self, Queues.self, Gateways.self, Users.self, Staffing.self, Assignments.self,
-            Chats.self, PresenceCommand.self,
+            Chats.self, ChatCommand.self, Stats.self, PresenceCommand.self,
         ]
     )
 }
@@ -421,10 +421,12 @@ struct Chats: ParsableCommand {
     @Option(help: "From this day (YYYY-MM-DD, UTC).") var from: String?
     @Option(help: "To this day, inclusive (YYYY-MM-DD, UTC).") var to: String?
     @Option(help: "At most this many.") var limit: Int?
+    @Option(help: "Only chats whose patron address, librarian or (where transcripts are kept) text contains this.") var text: String?
 
     func run() throws {
         var query: [(String, String)] = []
         if let queue { query.append(("queue", queue)) }
+        if let text { query.append(("text", text)) }
         if let state { query.append(("state", state)) }
         if let from { query.append(("from", from)) }
         if let to { query.append(("to", to)) }
@@ -438,4 +440,22 @@ struct PresenceCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Argument var queue: String
     func run() throws { try options.run("GET", "/presence/\(segment(queue))") }
+}
+
+struct ChatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "chat", abstract: "One chat with its transcript (for queues that keep them).")
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: "The chat's id.") var id: Int
+    func run() throws {
+        try options.run("GET", "\(api)/chats/\(id)") { chat in
+            for key in ["id", "queue", "protocol", "patron", "state", "operator", "started", "answered", "ended"] {
+                print(key.padding(to: 9) + "  " + Output.cell(chat[key] ?? .null))
+            }
+            guard case .array(let lines)? = chat["lines"] else { return }
+            for line in lines {
+                let text = line["text"]?.stringValue ?? "(text not kept)"
+                print("[\(Output.cell(line["at"] ?? .null))] \(Output.cell(line["sender"] ?? .null)): \(text.replacingNewlines())")
+            }
+        }
+    }
 }

@@ -65,7 +65,7 @@ struct OperatorCommandTests {
         var (desk, id) = try Self.bobsChat(keepsTranscripts: false)
         let actions = desk.command(desk.bob, in: id, "!transfer alice", at: t(200))
         #expect(actions.notifications.first?.text == Self.bobsHistory)
-        #expect(!actions.contains { if case .recordTranscript = $0 { true } else { false } })
+        #expect(!actions.contains { if case .recordTranscript(_, let line) = $0 { !line.text.isEmpty } else { false } })
     }
 
     @Test("only the last 50 lines of a conversation are kept")

@@ -70,11 +70,14 @@ public struct AdminResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// A body written piece by piece instead of `body` (server-sent events, a large export), sent chunked.
+    public var stream: AdminStream?
 
-    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], stream: AdminStream? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.stream = stream
     }
 
     /// A JSON answer.
@@ -95,6 +98,16 @@ public struct AdminResponse: Sendable {
     }
 
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// A response body produced while it is sent: `produce` calls `write` with each piece, and waits while the client
+/// is slow (the server keeps no more than a piece in hand), until it returns or `write` throws (the client left).
+public struct AdminStream: Sendable {
+    public let produce: @Sendable (_ write: @Sendable ([UInt8]) async throws -> Void) async throws -> Void
+
+    public init(_ produce: @escaping @Sendable (_ write: @Sendable ([UInt8]) async throws -> Void) async throws -> Void) {
+        self.produce = produce
+    }
 }
 
 /// `application/x-www-form-urlencoded` (bodies and query strings).

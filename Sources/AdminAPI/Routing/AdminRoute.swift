@@ -41,6 +41,12 @@ public enum AdminRoute: Equatable, Sendable {
     case removeStaffing(user: String, jid: String)
 
     case listChats
+    /// One chat with its transcript (lines without text for queues that keep no transcripts).
+    case showChat(id: Int64)
+    /// Figures per period, queue, channel or librarian (AdminService+Statistics.swift).
+    case statistics
+    /// One CSV row per chat.
+    case exportChats
 
     case presence(queue: String, plainText: Bool)
     case presencePreflight
@@ -58,7 +64,7 @@ public enum AdminRoute: Equatable, Sendable {
     public var access: Access {
         switch self {
         case .login, .presence, .presencePreflight: .open
-        case .logout, .whoami, .listQueues, .showQueue, .listChats, .setPassword: .signedIn
+        case .logout, .whoami, .listQueues, .showQueue, .listChats, .showChat, .statistics, .exportChats, .setPassword: .signedIn
         default: .admin
         }
     }
@@ -146,6 +152,13 @@ public enum AdminRoute: Equatable, Sendable {
             return [("DELETE", .removeStaffing(user: path[1], jid: path[3]))]
         case 1 where path[0] == "chats":
             return [("GET", .listChats)]
+        case 2 where path[0] == "chats":
+            guard path[1].allSatisfy({ ("0"..."9").contains($0) }), let id = Int64(path[1]), id > 0 else { return [] }
+            return [("GET", .showChat(id: id))]
+        case 1 where path[0] == "statistics":
+            return [("GET", .statistics)]
+        case 2 where path[0] == "statistics" && path[1] == "chats.csv":
+            return [("GET", .exportChats)]
         default:
             return []
         }
@@ -171,7 +184,8 @@ public enum AdminRoute: Equatable, Sendable {
         ("POST", "/\(prefix)/users/{User}/password"), ("PUT", "/\(prefix)/users/{User}/password"),
         ("GET", "/\(prefix)/users/{User}/staffing"), ("POST", "/\(prefix)/users/{User}/staffing"),
         ("DELETE", "/\(prefix)/users/{User}/staffing/{Jid}"),
-        ("GET", "/\(prefix)/chats"),
+        ("GET", "/\(prefix)/chats"), ("GET", "/\(prefix)/chats/{ChatId}"),
+        ("GET", "/\(prefix)/statistics"), ("GET", "/\(prefix)/statistics/chats.csv"),
         ("GET", "/presence/{Queue}"), ("OPTIONS", "/presence/{Queue}"),
     ]
 

@@ -20,7 +20,8 @@ public enum Action: Hashable, Sendable {
     case deliverOffline(id: UInt64, conversation: ConversationID)
     /// Persist the conversation's new state (history, open-chat list).
     case conversationChanged(Conversation)
-    /// Append to the conversation's transcript; only emitted for queues that keep transcripts.
+    /// Append to the conversation's transcript. For queues that keep no transcripts the line comes without its text:
+    /// who wrote when is metadata (the statistics count it), what they wrote is not kept.
     case recordTranscript(ConversationID, TranscriptLine)
     /// Tell an operator something from refdesk itself ("Alice took this chat"): in the patron's window (from the
     /// patron's address, even when the conversation has just ended) when there is one, else from refdesk's domain.

@@ -286,8 +286,8 @@ public struct Switchboard: Sendable {
         openByPatron[patron].flatMap { conversations[$0] }
     }
 
-    /// Keeps the line among the conversation's recent lines and, for queues that keep
-    /// transcripts, has it recorded.
+    /// Keeps the line among the conversation's recent lines and has it recorded: with its text for queues that
+    /// keep transcripts, without it (who wrote when: what the statistics count) for the others.
     mutating func transcript(_ conversation: Conversation, _ speaker: TranscriptLine.Speaker, _ text: String, at: Timestamp) -> [Action] {
         let line = TranscriptLine(speaker: speaker, text: text, at: at)
         var lines = recentLines[conversation.id] ?? []
@@ -295,7 +295,9 @@ public struct Switchboard: Sendable {
         if lines.count > Self.recentLineLimit { lines.removeFirst(lines.count - Self.recentLineLimit) }
         recentLines[conversation.id] = lines
         unsaved.insert(conversation.id)
-        guard directory.queues[conversation.queue]?.keepsTranscripts == true else { return [] }
+        guard directory.queues[conversation.queue]?.keepsTranscripts == true else {
+            return [.recordTranscript(conversation.id, TranscriptLine(speaker: speaker, text: "", at: at))]
+        }
         return [.recordTranscript(conversation.id, line)]
     }
 

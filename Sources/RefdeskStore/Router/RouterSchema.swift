@@ -13,6 +13,7 @@ public enum RouterSchema {
         Migration(version: 3, name: "lines to librarians kept until delivered; replies kept until reported", sql: version3),
         Migration(version: 4, name: "queue, user and gateway ids are never reused", sql: version4, rebuildsTables: true),
         Migration(version: 5, name: "lines to librarians carry media links and say when refdesk speaks", sql: version5),
+        Migration(version: 6, name: "statistics of chats, kept up to date from the history", sql: version6),
     ]
 
     /// A patron's MMS picture travels with their message (the offline inbox, a waiting chat's pending lines) and

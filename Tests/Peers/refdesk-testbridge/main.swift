@@ -9,6 +9,7 @@
 //    "media":[{"url":"https://…","type":"image/jpeg"}]}
 //       a patron's message arrives: spooled durably, then {"event":"spooled","id":"m1","duplicate":false}
 //   {"op":"state","gateway":1,"state":"online","reason":""}     report a gateway's state to the router
+//   {"op":"delivery","id":"rd-…","status":"failed","reason":"…"}   report what became of an outbound message
 //   {"op":"chat_state","gateway":1,"peer":"+1555…","state":"composing"}   a patron's typing state (XEP-0085 names)
 //   {"op":"notice","gateway":1,"from":"System","text":"…"}      a network's notice about the gateway
 //   {"op":"quit"}                                               exit 0
@@ -195,6 +196,14 @@ struct CommandReader: Service {
                 let state = ["connecting": GatewayState.connecting, "online": .online, "offline": .offline, "failed": .failed][name]
             else { throw CommandError("state needs gateway and state (connecting, online, offline, failed)") }
             bridge.session?.send(.gatewayState(id: UInt64(gateway), state: state, reason: object["reason"] as? String ?? ""))
+        case "delivery":
+            guard let id = object["id"] as? String, let name = object["status"] as? String,
+                let status = ["sent": DeliveryStatus.sent, "delivered": .delivered, "failed": .failed][name]
+            else { throw CommandError("delivery needs id and status (sent, delivered, failed)") }
+            let report = DeliveryReport(id: "\(id)/\(name)", messageID: id, status: status, reason: object["reason"] as? String ?? "")
+            let fresh = try await bridge.spool.enqueue(.deliveryStatus(report))
+            bridge.events.emit(["event": "spooled", "id": report.id, "duplicate": !fresh])
+            bridge.session?.outboxChanged()
         case "chat_state":
             guard let gateway = object["gateway"] as? Int, let peer = object["peer"] as? String, let name = object["state"] as? String,
                 let state = ChatState.allCases.first(where: { $0.name == name })
