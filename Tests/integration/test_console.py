@@ -13,7 +13,7 @@ import pytest
 import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -50,8 +50,12 @@ def shoot(driver, name):
 
 
 def waiting(driver, timeout=15):
-    """Waits that read the page while it may be reloading (after a saved form) look again instead of failing."""
-    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+    """Waits that read the page while it may be reloading (after a saved form) look again instead of failing. Chrome
+    may also answer a read of a node that the reload just replaced with an "unhandled inspector error" (a plain
+    WebDriverException, "Node with given id does not belong to the document"): that too means look again; a page
+    that never shows the text still fails the wait at its timeout."""
+    return WebDriverWait(driver, timeout,
+                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException, WebDriverException))
 
 
 def status_says(driver, text, timeout=15):
