@@ -45,14 +45,17 @@ public enum OperatorCommand: Hashable, Sendable {
     /// A line with nothing after the prefix asks for help. Throws what was wrong, in words for the operator, when the
     /// word is not a command or the argument is missing or not valid.
     public init(parsing line: String) throws(CommandMistake) {
-        var rest = Substring(line)
+        // Split on Unicode scalars, not characters: a space followed by a combining mark is one character, so a
+        // character split would read `!canned ߭x` (the form `typed` writes) differently from the line it came from.
+        var rest = Substring(line).unicodeScalars[...]
         var prefix = "!"
-        if let first = rest.first, Self.prefixes.contains(first) {
+        if let first = rest.first, Self.prefixes.contains(Character(first)) {
             prefix = String(first)
             rest = rest.dropFirst()
         }
-        let word = rest.prefix { !$0.isWhitespace }
-        let argument = Self.trimmed(rest.dropFirst(word.count))
+        let wordEnd = rest.firstIndex { $0.properties.isWhitespace } ?? rest.endIndex
+        let word = String(String.UnicodeScalarView(rest[..<wordEnd]))
+        let argument = Self.trimmed(rest[wordEnd...])
         switch word.lowercased() {
         case "", "help":
             self = .help
@@ -96,8 +99,11 @@ public enum OperatorCommand: Hashable, Sendable {
         }
     }
 
-    static func trimmed(_ text: Substring) -> String {
-        String(text.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    /// `text` without whitespace scalars at either end.
+    static func trimmed(_ text: Substring.UnicodeScalarView.SubSequence) -> String {
+        let start = text.firstIndex { !$0.properties.isWhitespace } ?? text.endIndex
+        let end = text.lastIndex { !$0.properties.isWhitespace }.map(text.index(after:)) ?? start
+        return String(String.UnicodeScalarView(text[start..<max(start, end)]))
     }
 }
 
