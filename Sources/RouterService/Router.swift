@@ -49,6 +49,10 @@ public actor Router {
     var stanzaCounter: UInt64 = 0
     /// When old dedupe ids and reply records were last pruned (ms).
     var lastPrune: Int64 = 0
+    /// Where librarians' messages' commits go to be completed in order (see `RouterCommitCompletion`).
+    var completions: AsyncStream<SubmittedCommit>.Continuation?
+    var completionsWaiting = 0
+    var completionRoom: [CheckedContinuation<Void, Never>] = []
     /// What the database holds of each open conversation's pending lines (how many, the last), so a commit writes
     /// only the new ones. Holding the lists themselves here would make every append to one copy it whole.
     var savedPending: [ConversationID: PendingMark] = [:]

@@ -300,7 +300,9 @@ extension Router {
         let receipt = Message.receipt(from: to, to: from, for: id).element
         let key = "xmpp \(bare) \(id)"
         await acquireIngest()
-        defer { releaseIngest() }
+        var holding = true
+        defer { if holding { releaseIngest() } }
+        guard storageFailure == nil else { return }
         if (try? await database.read({ try $0.seenIDs(among: [key]) }))?.isEmpty == false {
             xmpp.connection.send(receipt)
             return
@@ -309,7 +311,18 @@ extension Router {
         changes.seen.append(key)
         stage(switchboard.handle(event), into: &changes)
         changes.stanzas.append(receipt)
-        await commitLogging(changes)
+        // Queued in order; the next message is read while this one commits, and its receipt follows the commit.
+        let write: PendingWrite<Void>
+        do {
+            write = try submit(changes)
+        } catch {
+            logger.critical("cannot save state; stopping so a restart reloads it from the database", metadata: ["error": "\(error)"])
+            storageFailure = error
+            return
+        }
+        releaseIngest()
+        holding = false
+        await handOver(write, changes)
     }
 
     /// The open conversation with the patron at `address`; when the same address talks through several gateways,

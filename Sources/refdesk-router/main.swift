@@ -94,7 +94,9 @@ struct RouterCommand: AsyncParsableCommand {
             logger: logger,
             onListening: { try? notifier.ready(status: "serving bridges on \(settings.bridgeSocket)") }
         )
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: listener), .init(service: RouterClock(router: router))]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: listener), .init(service: RouterClock(router: router)), .init(service: await router.makeCommitCompletion()),
+        ]
         if let xmpp = settings.xmpp {
             let component = ComponentConnection(
                 configuration: ComponentConfiguration(host: xmpp.host, port: xmpp.port, domain: xmpp.domain, secret: xmpp.secret),
