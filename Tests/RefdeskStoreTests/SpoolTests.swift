@@ -129,4 +129,25 @@ struct SpoolTests {
         #expect(try spool.pruneFinishedOutbound(before: 500) == 1)
         #expect(try spool.allOutbound().map(\.id) == ["queued-old", "sent-new"])
     }
+
+    @Test("the queued walk reads the queued messages only, in arrival order, however many sent ones the spool keeps")
+    func queuedWalkSkipsSentMessages() throws {
+        let scratch = try ScratchDirectory()
+        let spool = try openSpool(scratch.path("spool.sqlite"))
+        try spool.transaction {
+            for n in 0..<5_000 {
+                _ = try spool.acceptOutbound(id: "sent-\(n)", gatewayID: 1, recipient: "r\(n % 7)", body: "b", at: Int64(n))
+                if n % 1_000 == 500 {
+                    _ = try spool.acceptOutbound(id: "queued-\(n)", gatewayID: 1, recipient: "q", body: "b", at: Int64(n))
+                }
+                try spool.markOutbound(id: "sent-\(n)", state: .sent, error: nil)
+            }
+        }
+        #expect(try spool.queuedOutbound(limit: 10).map(\.id) == ["queued-500", "queued-1500", "queued-2500", "queued-3500", "queued-4500"])
+        #expect(try spool.queuedOutbound(limit: 2).map(\.id) == ["queued-500", "queued-1500"])
+        // A day of sent replies must not be read for every send: the plan names the queued index, not a scan.
+        let plan = try spool.query(
+            "EXPLAIN QUERY PLAN SELECT id FROM outbound WHERE state = 'queued' ORDER BY seq LIMIT 10", row: { try $0.string(3) })
+        #expect(plan.joined(separator: "; ").contains("USING INDEX outbound_queued"), "query plan: \(plan)")
+    }
 }

@@ -8,6 +8,7 @@ public enum SpoolSchema {
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "initial spool schema", sql: version1),
         Migration(version: 2, name: "opt-outs and sent parts", sql: version2),
+        Migration(version: 3, name: "queued outbound in arrival order", sql: version3),
     ]
 
     static let version1 = """
@@ -61,5 +62,12 @@ public enum SpoolSchema {
             at          INTEGER NOT NULL
         ) WITHOUT ROWID;
         CREATE UNIQUE INDEX sent_parts_by_outbound ON sent_parts(outbound_id, part);
+        """
+
+    /// Version 3: the queued outbound messages in arrival order, for the sender's head-of-line walk
+    /// (`queuedOutbound`). Without it that walk read every sent message the spool still keeps (a day's),
+    /// once per send: at a thousand replies a second, most of the SMS bridge's CPU.
+    static let version3 = """
+        CREATE INDEX outbound_queued ON outbound(seq) WHERE state = 'queued';
         """
 }

@@ -56,7 +56,7 @@ struct TwilioSettings: Sendable {
             throw reader.invalid("twilio.api_base", "expected an http:// or https:// URL, got \"\(apiBase)\"")
         }
         let apiCAFile = try reader.string("twilio.api_ca_file")
-        let segmentsPerSecond = try reader.int("twilio.segments_per_second", in: 1...1000, default: 1)
+        let segmentsPerSecond = try reader.int("twilio.segments_per_second", in: 1...10_000, default: 1)
         let maximumBodyBytes = try reader.int("twilio.max_body_bytes", in: 1024...(1 << 20), default: 64 * 1024)
         let retryInitial = try reader.duration("twilio.retry_initial", default: .seconds(1))
         let retryMaximum = try reader.duration("twilio.retry_maximum", default: .seconds(300))
