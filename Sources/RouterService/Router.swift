@@ -367,7 +367,7 @@ public actor Router {
                 continue
             }
             let saved = PersistedConversation(conversation: conversation.withoutPending, recentLines: switchboard.recentTranscript(of: id))
-            rows.conversations.append((key, Array(try encoder.encode(saved))))
+            rows.conversations.append((key, try saved.encoded(with: encoder)))
             // Pending lines only grow, one at a time, until the list is replaced (answered, transferred): write the new
             // ones, or all of them after a replacement.
             let mark = savedPending[id]
