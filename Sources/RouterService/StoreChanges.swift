@@ -1,3 +1,4 @@
+import FoundationEssentials
 import BridgeProtocol
 import Logging
 import RefdeskCore
