@@ -21,7 +21,7 @@ struct PersistedConversationTests {
         var lines: [TranscriptLine] = []
         for (n, text) in Self.awkward.enumerated() {
             lines.append(TranscriptLine(speaker: .patron, text: text, at: Timestamp(millisecondsSinceEpoch: Int64(n))))
-            lines.append(TranscriptLine(speaker: .operator(OperatorName(rawValue: text.isEmpty ? "bob" : text)), text: text,
+            lines.append(TranscriptLine(speaker: .operator(OperatorName(text.isEmpty ? "bob" : text)), text: text,
                                         at: Timestamp(millisecondsSinceEpoch: -Int64(n) * 1_000_003)))
         }
         for count in [0, 1, lines.count] {
