@@ -328,7 +328,7 @@ extension Router {
     /// The open conversation with the patron at `address`; when the same address talks through several gateways,
     /// the one this operator owns or was offered.
     func conversationFor(patronAddress address: String, operatorJID: BareJID) -> ConversationID? {
-        let candidates = switchboard.openConversations.filter { $0.patron.address == address }
+        let candidates = switchboard.openConversations(patronAddress: address)
         guard candidates.count > 1 else { return candidates.first?.id }
         let operatorName = switchboard.configuration.operators.first { $0.staffingJIDs.contains(operatorJID) }?.name
         return candidates.first { conversation in

@@ -256,6 +256,12 @@ struct DeskModel {
     /// Records what the actions give to whom and checks promises 1 and 3 incrementally.
     mutating func check(_ actions: [Action], _ step: Step) {
         if ProcessInfo.processInfo.environment["REFDESK_MODEL_TRACE"] == "2" { for action in actions { print("    \(action)") } }
+        // A librarian's message finds its patron's chats by address through an index: it must agree with a walk.
+        for patron in patrons {
+            let walked = board.openConversations.filter { $0.patron.address == patron.address }.map(\.id)
+            let indexed = board.openConversations(patronAddress: patron.address).map(\.id)
+            if walked != indexed { failures.append("step \(stepNumber) (\(step)): chats with \(patron.address): index \(indexed), walk \(walked)") }
+        }
         for action in actions {
             switch action {
             case .offerToOperator(_, let jid, let conversation, _, let lines):

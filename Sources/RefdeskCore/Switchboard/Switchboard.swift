@@ -56,6 +56,9 @@ public struct Switchboard: Sendable {
     var offerBases: [QueueName: OfferBasis] = [:]
     /// The open conversation of each patron, so a patron message finds it without a walk.
     var openByPatron: [PatronID: ConversationID] = [:]
+    /// The open conversations with each patron address, on any gateway: a librarian's message names its patron by
+    /// address alone (the node of the patron's JID), and is looked up here instead of in a sorted walk of every chat.
+    var openByAddress: [String: Set<ConversationID>] = [:]
 
     /// How many transcript lines of an open conversation are kept in memory for transfers.
     public static let recentLineLimit = 50
@@ -74,6 +77,7 @@ public struct Switchboard: Sendable {
         for conversation in snapshot.conversations {
             conversations[conversation.id] = conversation
             openByPatron[conversation.patron] = conversation.id
+            openByAddress[conversation.patron.address, default: []].insert(conversation.id)
         }
         inbox = snapshot.offlineInbox.sorted { $0.id < $1.id }
         for entry in inbox { inboxPatrons[entry.queue, default: []].insert(entry.patron) }
@@ -210,6 +214,11 @@ public struct Switchboard: Sendable {
         conversations[id]
     }
 
+    /// The open conversations with a patron at `address`, on any gateway, oldest first.
+    public func openConversations(patronAddress address: String) -> [Conversation] {
+        (openByAddress[address] ?? []).sorted().compactMap { conversations[$0] }
+    }
+
     /// Messages waiting in the offline inbox, oldest first.
     public var offlineInbox: [OfflineMessage] { inbox }
 
@@ -312,6 +321,7 @@ public struct Switchboard: Sendable {
     mutating func save(_ conversation: Conversation) {
         conversations[conversation.id] = conversation
         openByPatron[conversation.patron] = conversation.id
+        openByAddress[conversation.patron.address, default: []].insert(conversation.id)
         touched.insert(conversation.id)
         unsaved.insert(conversation.id)
     }
@@ -323,6 +333,9 @@ public struct Switchboard: Sendable {
         ended.offers = []
         conversations[ended.id] = nil
         if openByPatron[ended.patron] == ended.id { openByPatron[ended.patron] = nil }
+        if openByAddress[ended.patron.address]?.remove(ended.id) != nil, openByAddress[ended.patron.address]!.isEmpty {
+            openByAddress[ended.patron.address] = nil
+        }
         recentLines[ended.id] = nil
         touched.remove(ended.id)
         unsaved.insert(ended.id)
