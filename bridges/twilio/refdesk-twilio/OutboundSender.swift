@@ -134,6 +134,7 @@ struct OutboundSender: Service {
         }
         let sender: MessagesRequest.Sender = gateway.secret.messagingServiceSid.map { .messagingService($0) } ?? .number(gateway.number)
         let parts = SegmentSplitter.split(record.body)
+        var lastPart: (networkID: String, part: Int)?
         for (index, part) in parts.enumerated() where !sentParts.contains(index) {
             let request: MessagesRequest
             do {
@@ -155,6 +156,8 @@ struct OutboundSender: Service {
             let interpretation = Self.interpret(outcome)
             bridge.sendOutcome(gatewayID: gateway.id, problem: Self.gatewayProblem(outcome, interpretation))
             switch interpretation {
+            case .created(let sid) where index == parts.count - 1:
+                lastPart = (sid, index)  // recorded with the outcome below, in one commit
             case .created(let sid):
                 let time = WallClock.milliseconds()
                 try await spool.database.write { try $0.recordSentPart(networkID: sid, outboundID: record.id, part: index, at: time) }
@@ -167,7 +170,7 @@ struct OutboundSender: Service {
             }
         }
         logger.info("reply sent", metadata: ["id": "\(record.id)", "to": logger.patronPhone(record.recipient), "parts": "\(parts.count)"])
-        try await finish(record, status: .sent, reason: "")
+        try await finish(record, status: .sent, reason: "", lastPart: lastPart)
     }
 
     enum Interpretation: Equatable {
@@ -213,9 +216,12 @@ struct OutboundSender: Service {
         logger.notice("reply will be retried", metadata: ["id": "\(record.id)", "attempt": "\(record.attempts + 1)", "in": "\(delay)", "reason": "\(reason)"])
     }
 
-    private func finish(_ record: SpoolOutboundRecord, status: DeliveryStatus, reason: String) async throws {
+    private func finish(
+        _ record: SpoolOutboundRecord, status: DeliveryStatus, reason: String, lastPart: (networkID: String, part: Int)? = nil
+    ) async throws {
         try await bridge.spool.finishOutbound(
-            id: record.id, state: status == .failed ? .failed : .sent, status: status, reason: reason, at: WallClock.milliseconds()
+            id: record.id, state: status == .failed ? .failed : .sent, status: status, reason: reason, lastPart: lastPart,
+            at: WallClock.milliseconds()
         )
         bridge.spoolChanged()
     }

@@ -21,11 +21,18 @@ extension BridgeSpool {
         }
     }
 
-    /// Finishes an outbound message (`sent` or `failed`) and spools the report for the router.
-    func finishOutbound(id: String, state: SpoolOutboundState, status: DeliveryStatus, reason: String, at time: Int64) async throws {
+    /// Finishes an outbound message (`sent` or `failed`) and spools the report for the router; `lastPart` is the
+    /// part the network has just accepted, recorded in the same commit (one commit per reply instead of two).
+    func finishOutbound(
+        id: String, state: SpoolOutboundState, status: DeliveryStatus, reason: String, lastPart: (networkID: String, part: Int)? = nil,
+        at time: Int64
+    ) async throws {
         let report = DeliveryReport(id: Self.reportID(messageID: id, status: status), messageID: id, status: status, reason: reason)
         let payload = BridgeFrameEncoder.encode(.deliveryStatus(report))
         try await database.write { connection in
+            if let lastPart {
+                try connection.recordSentPart(networkID: lastPart.networkID, outboundID: id, part: lastPart.part, at: time)
+            }
             try connection.markOutbound(id: id, state: state, error: status == .failed ? reason : nil)
             _ = try connection.spoolInbound(id: report.id, payload: payload, at: time)
         }
