@@ -130,24 +130,31 @@ struct SpoolTests {
         #expect(try spool.allOutbound().map(\.id) == ["queued-old", "sent-new"])
     }
 
-    @Test("the queued walk reads the queued messages only, in arrival order, however many sent ones the spool keeps")
-    func queuedWalkSkipsSentMessages() throws {
+    @Test("the sender's look at the queue gives each patron's oldest queued message, in arrival order, and reads neither the later ones nor the sent ones")
+    func nextOutboundPerPatron() throws {
         let scratch = try ScratchDirectory()
         let spool = try openSpool(scratch.path("spool.sqlite"))
         try spool.transaction {
             for n in 0..<5_000 {
                 _ = try spool.acceptOutbound(id: "sent-\(n)", gatewayID: 1, recipient: "r\(n % 7)", body: "b", at: Int64(n))
                 if n % 1_000 == 500 {
-                    _ = try spool.acceptOutbound(id: "queued-\(n)", gatewayID: 1, recipient: "q", body: "b", at: Int64(n))
+                    _ = try spool.acceptOutbound(id: "first-\(n)", gatewayID: 1, recipient: "q\(n)", body: "b", at: Int64(n))
+                    _ = try spool.acceptOutbound(id: "later-\(n)", gatewayID: 1, recipient: "q\(n)", body: "b", at: Int64(n))
                 }
                 try spool.markOutbound(id: "sent-\(n)", state: .sent, error: nil)
             }
+            // The same recipient on another gateway is another patron.
+            _ = try spool.acceptOutbound(id: "other-gateway", gatewayID: 2, recipient: "q500", body: "b", at: 9_000)
         }
-        #expect(try spool.queuedOutbound(limit: 10).map(\.id) == ["queued-500", "queued-1500", "queued-2500", "queued-3500", "queued-4500"])
-        #expect(try spool.queuedOutbound(limit: 2).map(\.id) == ["queued-500", "queued-1500"])
-        // A day of sent replies must not be read for every send: the plan names the queued index, not a scan.
+        #expect(try spool.nextOutboundPerPatron(limit: 10).map(\.id) == ["first-500", "first-1500", "first-2500", "first-3500", "first-4500", "other-gateway"])
+        #expect(try spool.nextOutboundPerPatron(limit: 2).map(\.id) == ["first-500", "first-1500"])
+        try spool.markOutbound(id: "first-1500", state: .sent, error: nil)
+        #expect(try spool.nextOutboundPerPatron(limit: 3).map(\.id) == ["first-500", "later-1500", "first-2500"])
+        // A day of sent replies and a backlog must not be read for every look: the plan walks the queued index only.
         let plan = try spool.query(
-            "EXPLAIN QUERY PLAN SELECT id FROM outbound WHERE state = 'queued' ORDER BY seq LIMIT 10", row: { try $0.string(3) })
-        #expect(plan.joined(separator: "; ").contains("USING INDEX outbound_queued"), "query plan: \(plan)")
+            "EXPLAIN QUERY PLAN SELECT id FROM outbound WHERE seq IN (SELECT min(seq) FROM outbound WHERE state = 'queued' GROUP BY gateway_id, recipient) ORDER BY seq LIMIT 10",
+            row: { try $0.string(3) })
+        #expect(plan.joined(separator: "; ").contains("USING INDEX outbound_queued_by_patron"), "query plan: \(plan)")
+        #expect(!plan.contains("SCAN outbound"), "query plan: \(plan)")
     }
 }

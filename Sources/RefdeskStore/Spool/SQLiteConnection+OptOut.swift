@@ -19,12 +19,15 @@ extension SQLiteConnection {
 
     // MARK: Outbound queue, head of line
 
-    /// Queued outbound messages in arrival order, due or not. The sender takes only the first one per
-    /// recipient, so a message waiting for a retry holds back the later ones to the same patron.
-    public func queuedOutbound(limit: Int) throws -> [SpoolOutboundRecord] {
+    /// The oldest queued outbound message of each patron (gateway and recipient), due or not, in arrival order.
+    /// Only these may be sent, so a message waiting for a retry holds back the later ones to the same patron; the
+    /// later ones are not read at all, so a backlog does not make every look at the queue slower.
+    public func nextOutboundPerPatron(limit: Int) throws -> [SpoolOutboundRecord] {
         try query(
             """
-            SELECT \(outboundRecordColumns) FROM outbound WHERE state = 'queued' ORDER BY seq LIMIT ?
+            SELECT \(outboundRecordColumns) FROM outbound WHERE seq IN (
+                SELECT min(seq) FROM outbound WHERE state = 'queued' GROUP BY gateway_id, recipient
+            ) ORDER BY seq LIMIT ?
             """,
             limit,
             row: outboundRecord(from:)

@@ -8,7 +8,7 @@ public enum SpoolSchema {
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "initial spool schema", sql: version1),
         Migration(version: 2, name: "opt-outs and sent parts", sql: version2),
-        Migration(version: 3, name: "queued outbound in arrival order", sql: version3),
+        Migration(version: 3, name: "queued outbound by patron", sql: version3),
     ]
 
     static let version1 = """
@@ -64,10 +64,10 @@ public enum SpoolSchema {
         CREATE UNIQUE INDEX sent_parts_by_outbound ON sent_parts(outbound_id, part);
         """
 
-    /// Version 3: the queued outbound messages in arrival order, for the sender's head-of-line walk
-    /// (`queuedOutbound`). Without it that walk read every sent message the spool still keeps (a day's),
-    /// once per send: at a thousand replies a second, most of the SMS bridge's CPU.
+    /// Version 3: each patron's queued outbound messages in order, so the sender can read just the oldest one of
+    /// each patron (`nextOutboundPerPatron`). It used to read every queued message, after every sent message the
+    /// spool still keeps (a day's), once per send: at a thousand replies a second, most of the SMS bridge's CPU.
     static let version3 = """
-        CREATE INDEX outbound_queued ON outbound(seq) WHERE state = 'queued';
+        CREATE INDEX outbound_queued_by_patron ON outbound(gateway_id, recipient, seq) WHERE state = 'queued';
         """
 }

@@ -81,7 +81,7 @@ struct OutboundSender: Service {
     /// Patrons' due messages that are not already being sent; marks them active.
     private func dueLanes() async throws -> [Lane] {
         guard bridge.directory.isKnown else { return [] }
-        let queued = try await bridge.spool.database.read { try $0.queuedOutbound(limit: 2000) }
+        let queued = try await bridge.spool.database.read { try $0.nextOutboundPerPatron(limit: 2000) }
         let now = WallClock.milliseconds()
         var seenRecipients: Set<String> = []
         var lanes: [Lane] = []
