@@ -1,5 +1,5 @@
-import FoundationEssentials
 import BridgeProtocol
+import FoundationEssentials
 import Logging
 import RefdeskCore
 import RefdeskStore

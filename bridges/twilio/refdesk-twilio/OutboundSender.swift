@@ -9,7 +9,7 @@ import TwilioGateway
 
 /// Sends the router's replies from the spool to Twilio's Messages API.
 ///
-/// A scheduler loop reads the queued messages and takes the first one per patron (so a reply waiting for a retry
+/// A scheduler loop reads the first queued message of each patron (so a reply waiting for a retry
 /// holds back the later ones to the same patron: they arrive in order). Each patron's message is sent by a task of
 /// its own, so replies to different patrons share the spool's group commits and the HTTP client's threads instead of
 /// waiting for each other's commits; `SendPacer` still spaces all sends from one number (or messaging service) at
@@ -83,12 +83,10 @@ struct OutboundSender: Service {
         guard bridge.directory.isKnown else { return [] }
         let queued = try await bridge.spool.database.read { try $0.nextOutboundPerPatron(limit: 2000) }
         let now = WallClock.milliseconds()
-        var seenRecipients: Set<String> = []
         var lanes: [Lane] = []
         for record in queued {
-            // Only the oldest queued message per patron and gateway may go.
+            // The spool gives only each patron's oldest queued message: only that one may go.
             let key = "\(record.gatewayID) \(record.recipient)"
-            guard seenRecipients.insert(key).inserted else { continue }
             guard record.nextAttemptAt <= now else { continue }
             guard let gateway = bridge.directory.gateway(id: UInt64(bitPattern: record.gatewayID)) else {
                 let reason = "Not sent: the SMS gateway for this conversation is removed or not working; an administrator must check it."
