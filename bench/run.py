@@ -141,23 +141,32 @@ class TimedLibrarian(Librarian):
         self.arrivals[body] = time.monotonic()
         super()._on_message(message)
 
-    def fire(self, to: str, body: str):
-        """Queues a message on the client's loop without waiting for it (so a paced sender is not slowed)."""
-        self._loop.call_soon_threadsafe(lambda: self._client.send_message(mto=to, mbody=body, mtype="chat"))
+    def fire(self, to: str, body: str, handed=None):
+        """Queues a message on the client's loop without waiting for it (so a paced sender is not slowed); `handed`,
+        if given, is called on the loop just before slixmpp sends it."""
+        def send():
+            if handed:
+                handed()
+            self._client.send_message(mto=to, mbody=body, mtype="chat")
+        self._loop.call_soon_threadsafe(send)
 
 
 class TimedTwilio(FakeTwilio):
-    """The fake Messages API, noting when each accepted call arrived."""
+    """The fake Messages API, noting when each accepted call arrived (and telling `on_arrival`, if given)."""
 
-    def __init__(self, accounts, **options):
+    def __init__(self, accounts, on_arrival=None, **options):
         super().__init__(accounts, **options)
         self.arrivals = {}
+        self.on_arrival = on_arrival
 
     def _answer(self, path, authorization, raw):
         arrived = time.monotonic()
         status, body = super()._answer(path, authorization, raw)
         if status == 201:
-            self.arrivals[urllib.parse.parse_qs(raw).get("Body", [""])[0]] = arrived
+            text = urllib.parse.parse_qs(raw).get("Body", [""])[0]
+            self.arrivals[text] = arrived
+            if self.on_arrival:
+                self.on_arrival(text, arrived)
         return status, body
 
 
@@ -191,18 +200,12 @@ def serve_messages_api(account: str, token: str):
     tab, the body as JSON), in batches every 20 ms; exits when its parent has gone."""
     lock, lines = threading.Lock(), []
 
-    class Timed(FakeTwilio):
-        def _answer(self, path, authorization, raw):
-            arrived = time.monotonic()
-            status, body = super()._answer(path, authorization, raw)
-            if status == 201:
-                line = f"{arrived}\t{json.dumps(urllib.parse.parse_qs(raw).get('Body', [''])[0])}\n"
-                with lock:
-                    lines.append(line)
-            return status, body
+    def note(text, arrived):
+        with lock:
+            lines.append(f"{arrived}\t{json.dumps(text)}\n")
 
     parent = os.getppid()
-    api = Timed({account: token}).start()
+    api = TimedTwilio({account: token}, on_arrival=note).start()
     print(api.base, flush=True)
     while os.getppid() == parent:
         time.sleep(0.02)
@@ -771,10 +774,7 @@ class Bench:
             handed = {}
 
             def fire(i):
-                def send():
-                    handed[i] = time.monotonic()
-                    alice._client.send_message(mto=jids[i % len(jids)], mbody=f"l2p {tag} {i}", mtype="chat")
-                alice._loop.call_soon_threadsafe(send)
+                alice.fire(jids[i % len(jids)], f"l2p {tag} {i}", lambda: handed.__setitem__(i, time.monotonic()))
             sent = paced(rate, duration, fire)
             latencies(sent, api.arrivals, lambda i: f"l2p {tag} {i}", 10 + duration / 2)
             by_message = {i: api.arrivals[f"l2p {tag} {i}"] - t for i, t in sent.items() if f"l2p {tag} {i}" in api.arrivals}
