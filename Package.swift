@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(name: "XMPPTests", dependencies: ["XMPP"], swiftSettings: swiftSettings),
         .testTarget(name: "OSCARTests", dependencies: ["OSCAR"], swiftSettings: swiftSettings),
         .testTarget(name: "TwilioGatewayTests", dependencies: ["TwilioGateway"], swiftSettings: swiftSettings),
-        .testTarget(name: "RouterServiceTests", dependencies: ["RouterService", "RefdeskCore", "RefdeskStore", "XMPP"], swiftSettings: swiftSettings),
+        .testTarget(name: "RouterServiceTests", dependencies: ["RouterService", "RefdeskCore", "RefdeskStore", "XMPP", "BridgeProtocol", logging], swiftSettings: swiftSettings),
         .testTarget(name: "TimeZoneDatabaseTests", dependencies: ["TimeZoneDatabase"], swiftSettings: swiftSettings),
         .testTarget(name: "AdminAPITests", dependencies: ["AdminAPI", logging], swiftSettings: swiftSettings),
         .testTarget(

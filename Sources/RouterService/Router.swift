@@ -56,6 +56,9 @@ public actor Router {
     /// What the database holds of each open conversation's pending lines (how many, the last), so a commit writes
     /// only the new ones. Holding the lists themselves here would make every append to one copy it whole.
     var savedPending: [ConversationID: PendingMark] = [:]
+    /// Dedupe ids of writes queued but not yet committed (added and checked only while holding the ingest turn,
+    /// removed once their write finished), so a check need not wait for those commits (see `alreadySeen`).
+    var seenInFlight: Set<String> = []
     private var ingestBusy = false
     private var ingestWaiters: [CheckedContinuation<Void, Never>] = []
 
@@ -228,8 +231,7 @@ public actor Router {
         var holding = true
         defer { if holding { releaseIngest() } }
         if let storageFailure { throw storageFailure }
-        let ids = messages.compactMap(\.reliableID)
-        let seen = try await database.read { try $0.seenIDs(among: ids) }
+        let seen = try await alreadySeen(messages.compactMap(\.reliableID))
         let time = now()
         var changes = StoreChanges(time: time)
         var handled: Set<String> = []
@@ -278,8 +280,10 @@ public actor Router {
         for message in fresh { MessageCounting.count(message, protocolName: protocolName) }
     }
 
+    /// Read from what is committed: a bridge is woken for new rows only after their commit (`complete`), and rows
+    /// are numbered in commit order, so reading past a commit in progress misses nothing.
     func pendingOutbound(protocolName: String, afterSequence: Int64, limit: Int) async throws -> [SequencedMessage] {
-        let records = try await database.read { try $0.pendingOutbound(protocol: protocolName, afterSeq: afterSequence, limit: limit) }
+        let records = try await database.readCommitted { try $0.pendingOutbound(protocol: protocolName, afterSeq: afterSequence, limit: limit) }
         return records.map { record in
             SequencedMessage(
                 sequence: record.seq,
@@ -324,15 +328,18 @@ public actor Router {
     func submit(_ changes: StoreChanges) throws -> PendingWrite<Void> {
         let state = try unsavedState()
         let rows = changes
-        return database.submitWrite { connection in
+        let write = database.submitWrite { connection in
             try rows.apply(to: connection, state: state)
         }
+        seenInFlight.formUnion(changes.seen)
+        return write
     }
 
     /// Waits until a submitted write is durable, then carries out what its changes ask of the world. A failed
     /// write stops the router: memory would otherwise disagree with the database.
     func complete(_ write: PendingWrite<Void>, _ changes: StoreChanges) async throws {
         do {
+            defer { seenInFlight.subtract(changes.seen) }
             try await write.value()
         } catch {
             logger.critical("cannot save state; stopping so a restart reloads it from the database", metadata: ["error": "\(error)"])
@@ -445,6 +452,26 @@ public actor Router {
                 changes.log.append(.init(level: .notice, message: "event dropped", metadata: ["reason": "\(reason)"]))
             }
         }
+    }
+
+    /// Which of `ids` (bridges' reliable ids, librarians' receipt keys) were already acted on. Call holding the
+    /// ingest turn, and put the fresh ones into the write the turn submits.
+    ///
+    /// The ids of writes still queued or committing are in `seenInFlight`, taken before the read starts; the rest
+    /// are read from what is committed, on a connection that does not wait for the commit in progress. An id not in
+    /// flight when the read starts was either never submitted (and no one else can submit it during this turn) or
+    /// left the set after its commit, which the read then sees. So a batch's check overlaps the previous batch's
+    /// fsync instead of queueing behind it.
+    func alreadySeen(_ ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        var seen: Set<String> = []
+        var unknown: [String] = []
+        for id in ids {
+            if seenInFlight.contains(id) { seen.insert(id) } else { unknown.append(id) }
+        }
+        guard !unknown.isEmpty else { return seen }
+        let committed = try await database.readCommitted { [unknown] in try $0.seenIDs(among: unknown) }
+        return seen.union(committed)
     }
 
     func acquireIngest() async {

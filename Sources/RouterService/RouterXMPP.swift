@@ -303,7 +303,7 @@ extension Router {
         var holding = true
         defer { if holding { releaseIngest() } }
         guard storageFailure == nil else { return }
-        if (try? await database.read({ try $0.seenIDs(among: [key]) }))?.isEmpty == false {
+        if (try? await alreadySeen([key]))?.isEmpty == false {
             xmpp.connection.send(receipt)
             return
         }

@@ -179,6 +179,45 @@ struct DatabaseExecutorTests {
         await executor.close()
     }
 
+    @Test("a committed read answers while another write is still running, and sees only what was committed")
+    func committedReadDoesNotWaitForAWriteInProgress() async throws {
+        let scratch = try ScratchDirectory()
+        let executor = try open(scratch.path("committed.sqlite"))
+        try await executor.write { try $0.run("INSERT INTO rows (label) VALUES ('durable')") }
+        let release = Flag()
+        // This write holds the database thread (as a long fsync would) until the committed read has answered.
+        let held = executor.submitWrite { connection in
+            try connection.run("INSERT INTO rows (label) VALUES ('in flight')")
+            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+            while !release.isSet && ContinuousClock.now < deadline { usleep(1000) }
+        }
+        #expect(try await eventually { executor.statistics.writes == 2 })
+        let during = try await executor.readCommitted { try $0.query("SELECT label FROM rows ORDER BY id") { try $0.string(0) } }
+        #expect(during == ["durable"])
+        #expect(!release.isSet)
+        release.set()
+        try await held.value()
+        let after = try await executor.readCommitted { try $0.query("SELECT label FROM rows ORDER BY id") { try $0.string(0) } }
+        #expect(after == ["durable", "in flight"])
+        await executor.close()
+    }
+
+    @Test("a committed read cannot write either")
+    func committedReadsAreReadOnly() async throws {
+        let scratch = try ScratchDirectory()
+        let executor = try open(scratch.path("committed-readonly.sqlite"))
+        let error = await #expect(throws: SQLiteError.self) {
+            try await executor.readCommitted { try $0.run("INSERT INTO rows (label) VALUES ('sneaky')") }
+        }
+        #expect(error?.message.contains("readonly") == true)
+        let count = try await executor.read { try $0.queryFirst("SELECT count(*) FROM rows") { try $0.int(0) } }
+        #expect(count == 0)
+        await executor.close()
+        await #expect(throws: DatabaseExecutorError.self) {
+            try await executor.readCommitted { try $0.queryFirst("SELECT count(*) FROM rows") { try $0.int(0) } }
+        }
+    }
+
     @Test("close finishes the work already queued, then refuses new work")
     func closeDrainsThenRefuses() async throws {
         let scratch = try ScratchDirectory()

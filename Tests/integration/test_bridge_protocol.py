@@ -2,6 +2,7 @@
 import os
 import socket
 import random
+import struct
 import threading
 import time
 from collections import Counter, defaultdict
@@ -326,3 +327,50 @@ def test_the_router_agrees_the_highest_version_both_speak_and_keeps_version_2_fr
     sock.close()
     assert not closed and not any(kind == wire.GOODBYE for kind, _ in frames)
     assert router.query("SELECT count(*) FROM conversations")[0][0] == 0, "a notice is not a patron's message"
+
+
+def test_a_frame_sent_again_while_its_first_copy_is_still_committing_is_acted_on_once(workdir, processes):
+    """A bridge that resends (its ack was late) may send a copy while the router is still committing the first:
+    each message is acted on once, and both copies are acked."""
+    router = RouterProcess(workdir)
+    processes.append(router)
+    seed_queue_and_gateway(router)
+    router.start()
+    seed = random.randrange(1 << 32)
+    print(f"seed {seed}")
+    rng = random.Random(seed)
+    sock = connect_raw(router.socket)
+    sock.sendall(wire.hello("test"))
+    frames, _ = wire.read_frames(sock, timeout=1)
+    assert frames and frames[0][0] == wire.WELCOME
+    # Bursts of 50 (one commit each), every burst sent again after a random pause of 0 to 2 ms: the copy
+    # often arrives while the first burst's commit (and fsync) is still running.
+    count = 2000
+    for start in range(0, count, 50):
+        burst = b"".join(wire.message_received(f"twice-{i}", 1, f"+1555123{i % 7:04d}", f"question {i}")
+                         for i in range(start, start + 50))
+        sock.sendall(burst)
+        time.sleep(rng.choice((0, 0.0002, 0.0005, 0.001, 0.002)))
+        sock.sendall(burst)
+    acked = Counter()
+    data = b""
+    sock.settimeout(0.5)
+    deadline = time.monotonic() + 20
+    while sum(acked.values()) < 2 * count and time.monotonic() < deadline:
+        try:
+            data += sock.recv(65536)
+        except (socket.timeout, TimeoutError):
+            continue
+        while len(data) >= 5:
+            length, kind = struct.unpack(">IB", data[:5])
+            if len(data) < 4 + length:
+                break
+            body, data = data[5:4 + length], data[4 + length:]
+            if kind == wire.ACK:
+                reader = wire.Reader(body)
+                for _ in range(reader.u32()):
+                    acked[reader.string()] += 1
+    sock.close()
+    assert all(acked[f"twice-{i}"] == 2 for i in range(count)), f"seed {seed}: acks {sum(acked.values())}"
+    stored = Counter(row[0] for row in router.query("SELECT message_id FROM offline_inbox"))
+    assert len(stored) == count and set(stored.values()) == {1}, f"seed {seed}: {sum(stored.values())} rows stored"

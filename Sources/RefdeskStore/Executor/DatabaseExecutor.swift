@@ -11,8 +11,13 @@ import Synchronization
 /// the thread then runs all of them, each in its own SAVEPOINT, and commits once. One fsync thus
 /// serves many writers, and a write returns only after the COMMIT that contains it, so "returned"
 /// means durable.
+///
+/// A second thread with a connection of its own answers ``readCommitted(_:)``: WAL lets it read while the
+/// first thread commits, so a caller that only needs what is already durable never waits for someone else's
+/// fsync.
 public final class DatabaseExecutor: Sendable {
     private let queue: WorkQueue
+    private let committedReads: WorkQueue
     /// The database file, for error messages.
     public let path: String
 
@@ -21,17 +26,34 @@ public final class DatabaseExecutor: Sendable {
     /// the outcome so that a refused file fails here, at startup.
     public init(path: String, migrations: [Migration], logger: Logger) throws {
         let queue = WorkQueue()
+        let committedReads = WorkQueue()
         self.queue = queue
+        self.committedReads = committedReads
         self.path = path
         try DatabaseThread.start {
             DatabaseExecutor.serve(path: path, migrations: migrations, queue: queue, logger: logger)
         }
         if case .failed(let error) = queue.waitForStartup() {
+            committedReads.requestClose(waiter: nil)
+            throw error
+        }
+        // Started once the file is checked and migrated, so this connection only ever opens a good database.
+        do {
+            try DatabaseThread.start {
+                DatabaseExecutor.serveCommittedReads(path: path, queue: committedReads, logger: logger)
+            }
+        } catch {
+            queue.requestClose(waiter: nil)
+            throw error
+        }
+        if case .failed(let error) = committedReads.waitForStartup() {
+            queue.requestClose(waiter: nil)
             throw error
         }
     }
 
     deinit {
+        committedReads.requestClose(waiter: nil)
         queue.requestClose(waiter: nil)
     }
 
@@ -68,6 +90,21 @@ public final class DatabaseExecutor: Sendable {
     /// is switched to `query_only` meanwhile, so a write slipped into a read fails loudly instead of
     /// bypassing group commit.
     public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await read(body, on: queue)
+    }
+
+    /// Runs `body` in a read transaction on the committed-reads connection: it sees every write whose COMMIT
+    /// finished before this call, none queued or committing at the time, and it does not wait for a commit in
+    /// progress. For hot paths that must not pay another caller's fsync (a bridge's batch checking which of its ids
+    /// were seen), where the caller accounts for its own writes still in flight.
+    public func readCommitted<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await read(body, on: committedReads)
+    }
+
+    private func read<T: Sendable>(
+        _ body: @escaping @Sendable (SQLiteConnection) throws -> T,
+        on queue: WorkQueue
+    ) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let work = DatabaseWork(
                 kind: .read,
@@ -89,9 +126,12 @@ public final class DatabaseExecutor: Sendable {
         }
     }
 
-    /// Finishes all queued work, closes the connection (checkpointing the WAL) and ends the thread.
-    /// Work submitted afterwards fails with `DatabaseExecutorError.closed`.
+    /// Finishes all queued work, closes the connections (the writer last, so it checkpoints the WAL) and ends the
+    /// threads. Work submitted afterwards fails with `DatabaseExecutorError.closed`.
     public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            committedReads.requestClose(waiter: continuation)
+        }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             queue.requestClose(waiter: continuation)
         }
@@ -123,17 +163,45 @@ public final class DatabaseExecutor: Sendable {
                 runWriteGroup(batch.writes, on: connection, queue: queue, logger: logger)
             }
             for read in batch.reads {
-                runRead(read, on: connection, queue: queue)
+                runRead(read, on: connection, queue: queue, switchingToQueryOnly: true)
             }
             if batch.shouldClose { break }
         }
+        close(connection, queue: queue, logger: logger)
+    }
 
+    /// The committed-reads thread: a connection that is query-only for its whole life, reading whatever the
+    /// writer has committed.
+    private static func serveCommittedReads(path: String, queue: WorkQueue, logger: Logger) {
+        let connection: SQLiteConnection
+        do {
+            connection = try SQLiteConnection(path: path)
+            try connection.execute("PRAGMA query_only = ON")
+        } catch {
+            queue.reportStartup(.failed(error))
+            return
+        }
+        queue.reportStartup(.ready)
+        while true {
+            let batch = queue.nextBatch()
+            for work in batch.writes {
+                work.fail(DatabaseExecutorError.closed(path: path))
+            }
+            for read in batch.reads {
+                runRead(read, on: connection, queue: queue, switchingToQueryOnly: false)
+            }
+            if batch.shouldClose { break }
+        }
+        close(connection, queue: queue, logger: logger)
+    }
+
+    private static func close(_ connection: SQLiteConnection, queue: WorkQueue, logger: Logger) {
         do {
             try connection.close()
         } catch {
-            logger.error("closing the database failed", metadata: ["path": "\(path)", "error": "\(error)"])
+            logger.error("closing the database failed", metadata: ["path": "\(connection.path)", "error": "\(error)"])
         }
-        logger.debug("database closed", metadata: ["path": "\(path)"])
+        logger.debug("database closed", metadata: ["path": "\(connection.path)"])
         for waiter in queue.finishClose() {
             waiter.resume()
         }
@@ -182,11 +250,11 @@ public final class DatabaseExecutor: Sendable {
         }
     }
 
-    private static func runRead(_ work: DatabaseWork, on connection: SQLiteConnection, queue: WorkQueue) {
+    private static func runRead(_ work: DatabaseWork, on connection: SQLiteConnection, queue: WorkQueue, switchingToQueryOnly: Bool) {
         queue.record { $0.reads += 1 }
         do {
-            try connection.execute("PRAGMA query_only = ON")
-            defer { try? connection.execute("PRAGMA query_only = OFF") }
+            if switchingToQueryOnly { try connection.execute("PRAGMA query_only = ON") }
+            defer { if switchingToQueryOnly { try? connection.execute("PRAGMA query_only = OFF") } }
             let delivery = try connection.transaction(.deferred) { try work.run(connection) }
             delivery(nil)
         } catch {
