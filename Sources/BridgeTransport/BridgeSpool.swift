@@ -55,16 +55,16 @@ public final class BridgeSpool: Sendable {
     /// The router has these frames durably; the ones still pending until now count as forwarded.
     public func acknowledged(ids: [String]) async throws {
         let time = now()
-        let forwarded = try await database.write { try $0.acknowledgeInbound(ids: ids, at: time) }
-        for payload in forwarded {
+        // Lost to a power cut, the frames go to the router again, which knows their ids.
+        let forwarded = try await database.write(durability: .deferredSync) { try $0.acknowledgeInbound(ids: ids, at: time) }
+        // The spool wrote these frames itself (and they were decoded to be sent); one that no longer decodes only
+        // goes uncounted.
+        let messages = forwarded.compactMap { payload -> BridgeMessage? in
             var decoder = BridgeFrameDecoder()
             decoder.append(payload)
-            // The spool wrote these frames itself (and they were decoded to be sent); one that no longer decodes
-            // only goes uncounted.
-            if let message = try? decoder.next() {
-                MessageCounting.count(message, protocolName: protocolName)
-            }
+            return try? decoder.next()
         }
+        MessageCounting.count(messages, protocolName: protocolName)
     }
 
     /// Accepts `sendMessage` frames from the router in one commit; returns the ones not seen before, in order.
@@ -85,9 +85,7 @@ public final class BridgeSpool: Sendable {
                 )
             }
         }
-        for message in accepted {
-            MessageCounting.count(.sendMessage(message), protocolName: protocolName)
-        }
+        MessageCounting.count(accepted.map { .sendMessage($0) }, protocolName: protocolName)
         return accepted
     }
 

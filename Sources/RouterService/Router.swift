@@ -56,6 +56,8 @@ public actor Router {
     /// What the database holds of each open conversation's pending lines (how many, the last), so a commit writes
     /// only the new ones. Holding the lists themselves here would make every append to one copy it whole.
     var savedPending: [ConversationID: PendingMark] = [:]
+    /// The switchboard's global state as last written: most commits leave it as it was, and then skip encoding it.
+    var savedGlobal: Snapshot?
     /// Dedupe ids of writes queued but not yet committed (added and checked only while holding the ingest turn,
     /// removed once their write finished), so a check need not wait for those commits (see `alreadySeen`).
     var seenInFlight: Set<String> = []
@@ -277,7 +279,7 @@ public actor Router {
         releaseIngest()
         holding = false
         try await complete(write, changes)
-        for message in fresh { MessageCounting.count(message, protocolName: protocolName) }
+        MessageCounting.count(fresh, protocolName: protocolName)
     }
 
     /// Read from what is committed: a bridge is woken for new rows only after their commit (`complete`), and rows
@@ -293,9 +295,14 @@ public actor Router {
     }
 
     func acknowledgeOutbound(ids: [String]) async throws {
-        let acknowledged = try await database.write { try $0.acknowledgeOutbound(ids: ids) }
-        for message in acknowledged {
-            MessageCounting.countReply(protocolName: message.protocolName, gatewayID: message.gatewayID)
+        // Forgetting what a bridge has: lost to a power cut, the frame goes again and the bridge knows its id.
+        let acknowledged = try await database.write(durability: .deferredSync) { try $0.acknowledgeOutbound(ids: ids) }
+        var counts: [String: [Int64: Int64]] = [:]
+        for message in acknowledged { counts[message.protocolName, default: [:]][message.gatewayID, default: 0] += 1 }
+        for (protocolName, gateways) in counts {
+            for (gatewayID, count) in gateways {
+                MessageCounting.countReplies(count, protocolName: protocolName, gatewayID: gatewayID)
+            }
         }
     }
 
@@ -360,12 +367,17 @@ public actor Router {
         }
     }
 
-    /// The switchboard's state to save: the small global part always, and the conversations the switchboard says
+    /// The switchboard's state to save: the small global part when it changed, and the conversations the switchboard says
     /// changed or ended since the last commit, so a commit's cost follows what changed, not how many chats are open.
     /// What it writes is taken as saved at once: a commit that fails stops the router, which then reloads the truth.
     private func unsavedState() throws -> StateRows {
         let encoder = JSONEncoder()
-        var rows = StateRows(global: Array(try encoder.encode(switchboard.globalSnapshot)))
+        var rows = StateRows()
+        let global = switchboard.globalSnapshot
+        if global != savedGlobal {
+            rows.global = Array(try encoder.encode(global))
+            savedGlobal = global
+        }
         for id in switchboard.takeUnsaved().sorted() {
             let key = Int64(id.rawValue)
             guard let conversation = switchboard.conversation(id) else {

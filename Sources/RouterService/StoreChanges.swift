@@ -68,7 +68,7 @@ struct StoreChanges: Sendable {
         for report in deliveries {
             try connection.recordDelivery(messageID: report.messageID, status: "\(report.status)", reason: report.reason.isEmpty ? nil : report.reason, at: time)
         }
-        try connection.saveSwitchboardState(state.global)
+        if let global = state.global { try connection.saveSwitchboardState(global) }
         for (id, bytes) in state.conversations { try connection.saveSwitchboardConversation(id: id, state: bytes) }
         for id in state.pendingResets { try connection.deleteSwitchboardPending(conversation: id) }
         for (id, row) in state.pendingRows { try connection.saveSwitchboardPending(row, conversation: id) }
@@ -110,7 +110,8 @@ enum MessageID {
 /// The switchboard's state as rows: the global part, the open conversations that changed (their pending messages
 /// apart: only new ones are written, unless the list was replaced), those that closed.
 struct StateRows: Sendable {
-    var global: [UInt8]
+    /// The switchboard's global state, when it changed since the last write.
+    var global: [UInt8]?
     var conversations: [(Int64, [UInt8])] = []
     /// Conversations whose pending list was replaced (answered, transferred): their rows go before `pendingRows`.
     var pendingResets: [Int64] = []

@@ -218,6 +218,43 @@ struct DatabaseExecutorTests {
         }
     }
 
+    @Test("housekeeping alone commits without an fsync; one synced write in its group fsyncs all of it")
+    func deferredSyncWrites() async throws {
+        let scratch = try ScratchDirectory()
+        let path = scratch.path("deferred.sqlite")
+        let executor = try open(path)
+        try await executor.write(durability: .deferredSync) { try $0.run("INSERT INTO rows (label) VALUES ('housekeeping')") }
+        #expect(executor.statistics.commits == 1)
+        #expect(executor.statistics.unsyncedCommits == 1)
+        let visible = try await executor.readCommitted { try $0.query("SELECT label FROM rows") { try $0.string(0) } }
+        #expect(visible == ["housekeeping"])
+
+        try await executor.write { try $0.run("INSERT INTO rows (label) VALUES ('decision')") }
+        #expect(executor.statistics.unsyncedCommits == 1)
+
+        // Held behind a write that blocks the database thread, both land in one group, which is synced.
+        let release = Flag()
+        let gate = executor.submitWrite { _ in
+            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+            while !release.isSet && ContinuousClock.now < deadline { usleep(1000) }
+        }
+        #expect(try await eventually { executor.statistics.writes == 3 })
+        let housekeeping = executor.submitWrite(durability: .deferredSync) { try $0.run("INSERT INTO rows (label) VALUES ('more housekeeping')") }
+        let decision = executor.submitWrite { try $0.run("INSERT INTO rows (label) VALUES ('another decision')") }
+        release.set()
+        try await gate.value()
+        try await housekeeping.value()
+        try await decision.value()
+        #expect(executor.statistics.commits == 4)
+        #expect(executor.statistics.unsyncedCommits == 1)
+        await executor.close()
+
+        let reopened = try open(path)
+        let count = try await reopened.read { try $0.queryFirst("SELECT count(*) FROM rows") { try $0.int(0) } }
+        #expect(count == 4)
+        await reopened.close()
+    }
+
     @Test("close finishes the work already queued, then refuses new work")
     func closeDrainsThenRefuses() async throws {
         let scratch = try ScratchDirectory()

@@ -61,13 +61,12 @@ public struct LoopGuard: Sendable {
     /// gateway's account or a staffing JID is dropped.
     public func screenSender(_ sender: String, protocol gatewayProtocol: GatewayProtocol) -> Verdict {
         let address: String
-        let key: AccountKey
         do {
             address = try gatewayProtocol.normalise(sender, defaultCountryCode: defaultCountryCode)
-            key = try AccountKey(protocol: gatewayProtocol, address: sender, defaultCountryCode: defaultCountryCode)
         } catch {
             return .drop(reason: "sender \(error.description)")
         }
+        let key = AccountKey(protocol: gatewayProtocol, normalised: address)
         for equivalent in key.equivalents {
             if let gateway = gatewayKeys[equivalent] {
                 return .drop(reason: "sender \(address) is the account of gateway \(gateway); dropped to avoid a loop")

@@ -52,7 +52,12 @@ public struct AccountKey: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// The key of an account on a gateway's network: a gateway's own account or a patron's address.
     public init(protocol gatewayProtocol: GatewayProtocol, address: String, defaultCountryCode: String = "1") throws(NormalisationError) {
-        let normalised = try gatewayProtocol.normalise(address, defaultCountryCode: defaultCountryCode)
+        self.init(protocol: gatewayProtocol, normalised: try gatewayProtocol.normalise(address, defaultCountryCode: defaultCountryCode))
+    }
+
+    /// The key of an address already normalised with `GatewayProtocol.normalise` (which a patron's message needs
+    /// anyway: normalising twice costs more than the rest of screening it).
+    public init(protocol gatewayProtocol: GatewayProtocol, normalised: String) {
         switch gatewayProtocol {
         case .twilio: rawValue = "tel:\(normalised)"
         case .aim: rawValue = "aim:\(normalised)"

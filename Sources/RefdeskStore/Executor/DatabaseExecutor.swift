@@ -60,17 +60,23 @@ public final class DatabaseExecutor: Sendable {
     /// Runs `body` on the database thread inside a transaction, grouped with other writes queued at
     /// the same time. Each write runs in its own SAVEPOINT: when `body` throws, only its own changes are
     /// undone and the error is thrown here, the rest of the group still commits. Returns after the
-    /// group's COMMIT, so the changes are durable.
-    public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await submitWrite(body).value()
+    /// group's COMMIT, so the changes are durable as `durability` says.
+    public func write<T: Sendable>(
+        durability: WriteDurability = .synced,
+        _ body: @escaping @Sendable (SQLiteConnection) throws -> T
+    ) async throws -> T {
+        try await submitWrite(durability: durability, body).value()
     }
 
     /// Queues a write now and returns at once; its outcome is awaited with ``PendingWrite/value()``. The write
     /// keeps its place in the database's order from this moment, so a caller can let its next piece of work start
     /// (which may queue its own write, to be committed in the same group) while this one's commit and fsync run.
-    public func submitWrite<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) -> PendingWrite<T> {
+    public func submitWrite<T: Sendable>(
+        durability: WriteDurability = .synced,
+        _ body: @escaping @Sendable (SQLiteConnection) throws -> T
+    ) -> PendingWrite<T> {
         let pending = PendingWrite<T>()
-        let work = DatabaseWork(
+        var work = DatabaseWork(
             kind: .write,
             run: { connection in
                 let value = try body(connection)
@@ -80,6 +86,7 @@ public final class DatabaseExecutor: Sendable {
             },
             fail: { pending.finish(.failure($0)) }
         )
+        work.durability = durability
         if !queue.submit(work) {
             pending.finish(.failure(DatabaseExecutorError.closed(path: path)))
         }
@@ -157,10 +164,11 @@ public final class DatabaseExecutor: Sendable {
         queue.reportStartup(.ready)
         logger.debug("database opened", metadata: ["path": "\(path)"])
 
+        var syncing = true  // openDatabase set synchronous = FULL
         while true {
             let batch = queue.nextBatch()
             if !batch.writes.isEmpty {
-                runWriteGroup(batch.writes, on: connection, queue: queue, logger: logger)
+                runWriteGroup(batch.writes, on: connection, syncing: &syncing, queue: queue, logger: logger)
             }
             for read in batch.reads {
                 runRead(read, on: connection, queue: queue, switchingToQueryOnly: true)
@@ -207,7 +215,27 @@ public final class DatabaseExecutor: Sendable {
         }
     }
 
-    private static func runWriteGroup(_ writes: [DatabaseWork], on connection: SQLiteConnection, queue: WorkQueue, logger: Logger) {
+    /// - Parameter syncing: whether the connection is at `synchronous = FULL` now (it is switched only when a group
+    ///   needs the other setting).
+    private static func runWriteGroup(
+        _ writes: [DatabaseWork], on connection: SQLiteConnection, syncing: inout Bool, queue: WorkQueue, logger: Logger
+    ) {
+        // One synced write makes the whole group's COMMIT fsynced; a group of housekeeping alone skips the fsync.
+        let synced = writes.contains { $0.durability == .synced }
+        if synced != syncing {
+            do {
+                try connection.execute(synced ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+                syncing = synced
+            } catch where synced {
+                // Committing now would not be durable: the callers are told, none is told its write is safe.
+                logger.error("could not switch to synchronous commits", metadata: ["path": "\(connection.path)", "error": "\(error)"])
+                for work in writes { work.fail(error) }
+                return
+            } catch {
+                // Still synchronous: the housekeeping is fsynced like everything else.
+                logger.warning("could not defer a write group's fsync", metadata: ["path": "\(connection.path)", "error": "\(error)"])
+            }
+        }
         var remaining = writes[...]
         while !remaining.isEmpty {
             do {
@@ -240,7 +268,10 @@ public final class DatabaseExecutor: Sendable {
             if abandoned { continue }
             do {
                 try connection.execute("COMMIT")
-                queue.record { $0.commits += 1 }
+                queue.record { statistics in
+                    statistics.commits += 1
+                    if !syncing { statistics.unsyncedCommits += 1 }
+                }
                 for delivery in committable { delivery(nil) }
             } catch {
                 logger.error("committing a write group failed", metadata: ["path": "\(connection.path)", "error": "\(error)"])

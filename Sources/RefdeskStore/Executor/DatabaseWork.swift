@@ -11,6 +11,8 @@ struct DatabaseWork: Sendable {
     }
 
     let kind: Kind
+    /// For writes: whether its group's COMMIT must be fsynced before the caller resumes.
+    var durability: WriteDurability = .synced
     /// Runs the caller's body on the database thread and returns how to resume the caller once the
     /// enclosing transaction has ended; the caller is resumed exactly once, by this or by `fail`.
     let run: @Sendable (SQLiteConnection) throws -> WorkDelivery
@@ -42,6 +44,20 @@ public struct DatabaseExecutorStatistics: Sendable, Equatable {
     public var writes: Int = 0
     /// Group transactions committed.
     public var commits: Int = 0
+    /// Of those, committed without an fsync of their own (groups of `WriteDurability.deferredSync` writes only).
+    public var unsyncedCommits: Int = 0
     /// Reads run.
     public var reads: Int = 0
+}
+
+/// When a write counts as done: after its COMMIT reached the disk, or once it is in the log, left for the next fsync.
+public enum WriteDurability: Sendable, Equatable {
+    /// The COMMIT is fsynced before the caller resumes: the change survives power loss. For everything a peer is
+    /// told is safe (an ack, a receipt) and every decision.
+    case synced
+    /// The COMMIT is written to the log without an fsync of its own: the change survives the process being killed at
+    /// once, and power loss once a later synced commit (or a checkpoint) has fsynced the log. For housekeeping whose
+    /// loss to a power cut only means something is done again that the other side recognises as a repeat (forgetting
+    /// an acknowledged frame, a line that arrived). A group with any synced write is fsynced whole.
+    case deferredSync
 }
