@@ -27,12 +27,27 @@ public protocol BridgeSessionDelegate: Sendable {
     /// Makes a run of reliable frames from the peer durable (dropping ids already seen) before returning.
     /// The frames arrive in the order the peer sent them.
     func receiveReliable(_ messages: [BridgeMessage]) async throws
+    /// Takes a run of reliable frames like `receiveReliable`, but may return once their effects are decided and
+    /// queued for durability, in order; the returned wait ends when they are durable. The session acks them only
+    /// then, and reads the next frames meanwhile, so one connection's runs can share a commit. The default waits in
+    /// `receiveReliable`.
+    func submitReliable(_ messages: [BridgeMessage]) async throws -> DurableWait
     /// A control frame from the peer (gateway state, attach/detach, online/offline, …).
     func receiveControl(_ message: BridgeMessage) async throws
     /// Reliable frames waiting to be sent, oldest first, with a sequence number greater than `afterSequence`.
     func pendingReliable(afterSequence: Int64, limit: Int) async throws -> [SequencedMessage]
     /// The peer acknowledged these ids: they may be forgotten.
     func acknowledged(ids: [String]) async throws
+}
+
+/// Ends once frames handed to ``BridgeSessionDelegate/submitReliable(_:)`` are durable; throws when they cannot be.
+public typealias DurableWait = @Sendable () async throws -> Void
+
+extension BridgeSessionDelegate {
+    public func submitReliable(_ messages: [BridgeMessage]) async throws -> DurableWait {
+        try await receiveReliable(messages)
+        return {}
+    }
 }
 
 /// A reliable frame as it waits in a sender's store.
@@ -68,8 +83,9 @@ public enum BridgeSessionEnd: Error, Sendable, CustomStringConvertible {
 
 /// One established bridge connection (after the handshake), the same on the router and the bridge side.
 ///
-/// Runs three loops under one task group: the reader (in the calling task), the reliable sender (resends everything
-/// unacked from the owner's store, keeps at most `maximumInFlight` unacked), and the pinger. The first loop to end
+/// Runs its loops under one task group: the reader (in the calling task), the reliable sender (resends everything
+/// unacked from the owner's store, keeps at most `maximumInFlight` unacked), the acker (acks the peer's frames once
+/// durable, in order, while the reader goes on), the control sender and the pinger. The first loop to end
 /// ends the session and closes the connection; the owner reconnects (bridge) or waits for a new one (router).
 public final class BridgeSession: Sendable {
     public let peerDescription: String
@@ -83,6 +99,15 @@ public final class BridgeSession: Sendable {
     private let wakeStream: AsyncStream<Void>
     private let controlContinuation: AsyncStream<BridgeMessage>.Continuation
     private let controlStream: AsyncStream<BridgeMessage>
+    /// Runs of the peer's reliable frames handed over and not yet acked, in the order they arrived. Bounded by the
+    /// peer's window (`maximumInFlight` frames unacked) and by how many commits the owner lets wait.
+    private let acksContinuation: AsyncStream<PendingAck>.Continuation
+    private let acksStream: AsyncStream<PendingAck>
+
+    private struct PendingAck: Sendable {
+        let ids: [String]
+        let durable: DurableWait
+    }
 
     private struct State {
         var inFlight: Set<String> = []
@@ -103,6 +128,7 @@ public final class BridgeSession: Sendable {
         self.delegate = delegate
         self.logger = logger
         (self.wakeStream, self.wakeSender) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (self.acksStream, self.acksContinuation) = AsyncStream.makeStream(of: PendingAck.self, bufferingPolicy: .unbounded)
         // Control frames are small and rare (gateway changes); bound them anyway.
         (self.controlStream, self.controlContinuation) = AsyncStream.makeStream(
             of: BridgeMessage.self,
@@ -150,6 +176,7 @@ public final class BridgeSession: Sendable {
             group.addTask { await Self.closing(channel, after: self.sendReliableLoop(outbound)) }
             group.addTask { await Self.closing(channel, after: self.controlLoop(outbound)) }
             group.addTask { await Self.closing(channel, after: self.pingLoop(outbound)) }
+            group.addTask { await Self.closing(channel, after: self.ackLoop(outbound)) }
             let readerEnd = await self.readLoop(&reader, outbound)
             group.cancelAll()
             channel.close(promise: nil)
@@ -201,10 +228,10 @@ public final class BridgeSession: Sendable {
         var reliableRun: [BridgeMessage] = []
         func flushReliable() async throws {
             guard !reliableRun.isEmpty else { return }
-            try await delegate.receiveReliable(reliableRun)
+            let durable = try await delegate.submitReliable(reliableRun)
             let ids = reliableRun.compactMap(\.reliableID)
             reliableRun.removeAll(keepingCapacity: true)
-            try await outbound.write(FrameWriter.encode([.ack(ids: ids)]))
+            acksContinuation.yield(PendingAck(ids: ids, durable: durable))
         }
         for message in batch {
             if message.frameType.introducedIn > version {
@@ -259,6 +286,24 @@ public final class BridgeSession: Sendable {
         } catch {
             return .closedLocally("sending failed: \(error)")
         }
+    }
+
+    /// Acks the peer's runs of reliable frames in the order they came, each once it is durable. A run that cannot be
+    /// made durable ends the session unacked: the peer sends it again after reconnecting.
+    private func ackLoop(_ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async -> BridgeSessionEnd? {
+        for await pending in acksStream {
+            do {
+                try await pending.durable()
+            } catch {
+                return .closedLocally("frames from the peer could not be made durable: \(error)")
+            }
+            do {
+                try await outbound.write(FrameWriter.encode([.ack(ids: pending.ids)]))
+            } catch {
+                return .closedLocally("sending failed: \(error)")
+            }
+        }
+        return nil
     }
 
     private func controlLoop(_ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async -> BridgeSessionEnd? {

@@ -223,11 +223,18 @@ public actor Router {
     }
 
     /// Reliable frames from a bridge: patron messages and delivery reports. Returns once they are durable.
-    ///
-    /// Batches are processed one at a time (a reconnecting bridge may resend a batch whose first copy is still
-    /// being committed), ids already made durable are skipped, and the rest go through the switchboard and into
-    /// one commit together with their effects.
     func ingest(_ messages: [BridgeMessage], protocolName: String) async throws {
+        try await submitIngest(messages, protocolName: protocolName).value()
+    }
+
+    /// Decides a run of a bridge's frames and returns once the decisions are made and their write is queued; the
+    /// returned write ends when they are durable (ack them then).
+    ///
+    /// Runs are decided one at a time (a reconnecting bridge may resend a run whose first copy is still being
+    /// committed), ids already acted on are skipped, and the rest go through the switchboard into one write with
+    /// their effects. The effects are carried out after the commit by the commit completion, in order with every
+    /// other decision's, whether or not the bridge is still connected.
+    func submitIngest(_ messages: [BridgeMessage], protocolName: String) async throws -> PendingWrite<Void> {
         await presenceKnown()
         await acquireIngest()
         var holding = true
@@ -274,12 +281,14 @@ public actor Router {
             }
         }
         // The next batch (from this bridge or another) may be handled while this one commits: its write queues
-        // behind this one, so it sees these ids as seen, and both share one fsync. The bridge is acked only after.
+        // behind this one, its check finds these ids in flight, and both share one fsync. The bridge is acked only
+        // once the write is durable. Handed over before the turn is released, so effects follow decisions' order.
         let write = try submit(changes)
+        MessageCounting.count(fresh, protocolName: protocolName)
+        await handOver(write, changes)
         releaseIngest()
         holding = false
-        try await complete(write, changes)
-        MessageCounting.count(fresh, protocolName: protocolName)
+        return write
     }
 
     /// Read from what is committed: a bridge is woken for new rows only after their commit (`complete`), and rows

@@ -1,6 +1,7 @@
 import BridgeProtocol
 import BridgeTransport
 import Logging
+import RefdeskStore
 
 /// The router's answer to bridges: which protocols it serves, and a session delegate per connection.
 public struct RouterBridgeAcceptor: BridgeAcceptor {
@@ -34,13 +35,18 @@ struct RouterSessionDelegate: BridgeSessionDelegate {
     let protocolName: String
 
     func receiveReliable(_ messages: [BridgeMessage]) async throws {
+        try await submitReliable(messages)()
+    }
+
+    func submitReliable(_ messages: [BridgeMessage]) async throws -> DurableWait {
         for message in messages {
             switch message {
             case .messageReceived, .deliveryStatus: continue
             default: throw BridgeSessionEnd.protocolViolation("\(message.kindName) is not a frame a bridge sends")
             }
         }
-        try await router.ingest(messages, protocolName: protocolName)
+        let write = try await router.submitIngest(messages, protocolName: protocolName)
+        return { try await write.value() }
     }
 
     func receiveControl(_ message: BridgeMessage) async throws {

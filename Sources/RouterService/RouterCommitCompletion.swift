@@ -2,14 +2,15 @@ import Logging
 import RefdeskStore
 import ServiceLifecycle
 
-/// Carries out, in order, what librarians' messages ask for once their writes are durable, so the XMPP connection's
-/// reading does not wait for each message's commit.
+/// Carries out, in order, what librarians' messages and bridges' frames ask for once their writes are durable, so
+/// neither the XMPP connection's reading nor a bridge session's waits for each commit.
 ///
-/// A librarian's message is handled in arrival order (the switchboard decides, its write is queued in the
-/// database's order), and then the connection reads the next one while the database commits: many messages share
-/// one fsync. Their effects — the receipt that tells the librarian the reply is safe, the outbox's wake-up, lines to
-/// librarians — follow here, strictly in the order the messages came. At most `limit` wait; past that, handling a
-/// new message waits for the oldest to complete, which brings the connection's reading back to the database's pace.
+/// A librarian's message or a bridge's run of frames is decided in arrival order (the switchboard decides, its write
+/// is queued in the database's order), and then the connection reads on while the database commits: many share one
+/// fsync. Their effects — the receipt that tells the librarian the reply is safe, the outbox's wake-up, lines to
+/// librarians — follow here, strictly in the order they were decided, whether or not the bridge that sent them is
+/// still connected. At most `completionLimit` wait; past that, deciding more waits for the oldest to complete, which
+/// brings reading back to the database's pace.
 public struct RouterCommitCompletion: Service, CustomStringConvertible {
     let router: Router
     let completions: AsyncStream<Router.SubmittedCommit>
@@ -17,11 +18,18 @@ public struct RouterCommitCompletion: Service, CustomStringConvertible {
     public var description: String { "RouterCommitCompletion" }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            for await submitted in completions {
-                try await router.complete(submitted)
+        do {
+            try await cancelWhenGracefulShutdown {
+                for await submitted in completions {
+                    try await router.complete(submitted)
+                }
             }
+        } catch {
+            await router.commitCompletionStopped()
+            throw error
         }
+        // Stopping (the router shuts down): what comes later is completed by whoever submits it.
+        await router.commitCompletionStopped()
     }
 }
 
@@ -42,15 +50,23 @@ extension Router {
     /// Hands a submitted commit to the completion service (or, without one, completes it here), waiting first when
     /// `completionLimit` commits already wait.
     func handOver(_ write: PendingWrite<Void>, _ changes: StoreChanges) async {
+        while completions != nil && completionsWaiting >= Self.completionLimit {
+            await withCheckedContinuation { completionRoom.append($0) }
+        }
         guard let completions else {
             try? await complete(write, changes)
             return
         }
-        while completionsWaiting >= Self.completionLimit {
-            await withCheckedContinuation { completionRoom.append($0) }
-        }
         completionsWaiting += 1
         completions.yield(SubmittedCommit(write: write, changes: changes))
+    }
+
+    /// The completion service ended: later commits are completed where they are submitted, and those waiting for
+    /// room go on.
+    func commitCompletionStopped() {
+        completions = nil
+        for waiter in completionRoom { waiter.resume() }
+        completionRoom.removeAll()
     }
 
     /// Completes one handed-over commit and makes room for the next.
@@ -62,6 +78,6 @@ extension Router {
         try await complete(submitted.write, submitted.changes)
     }
 
-    /// How many librarians' messages may wait for their commit before reading more waits too.
+    /// How many decisions may wait for their commit before reading more waits too.
     static let completionLimit = 1_024
 }

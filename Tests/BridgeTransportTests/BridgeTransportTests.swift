@@ -32,6 +32,39 @@ struct BridgeTransportTests {
         }
     }
 
+    @Test("frames are read on while earlier ones wait to be durable, and each run is acked only once it is, in order")
+    func readsOnWhileCommitting() async throws {
+        let messages = (1...700).map { index in
+            BridgeMessage.messageReceived(InboundMessage(id: "m\(index)", gatewayID: 1, from: "+1555000\(index)", body: "question \(index)"))
+        }
+        let router = RouterSide(gateways: [], durability: .held)
+        let bridge = BridgeSide(pending: messages)
+        try await withConnectedPair(router: router, bridge: bridge) {
+            // The bridge may have 512 frames unacked: all of them reach the router although none is durable yet.
+            try await eventually { await router.received.count == 512 }
+            #expect(await bridge.acknowledgedCount == 0)
+            await router.setDurability(.immediate)
+            try await eventually { await bridge.acknowledgedCount == messages.count }
+            #expect(await router.received == messages)
+            #expect(await bridge.acknowledged == messages.compactMap(\.reliableID))
+        }
+    }
+
+    @Test("a run that cannot be made durable is not acked: the session ends and the bridge sends it again")
+    func failedDurabilityEndsTheSession() async throws {
+        let messages = (1...20).map { index in
+            BridgeMessage.messageReceived(InboundMessage(id: "m\(index)", gatewayID: 1, from: "+1555000\(index)", body: "question \(index)"))
+        }
+        let router = RouterSide(gateways: [], durability: .failOnce)
+        let bridge = BridgeSide(pending: messages)
+        try await withConnectedPair(router: router, bridge: bridge) {
+            try await eventually { await bridge.acknowledgedCount == messages.count }
+            #expect(await !bridge.disconnects.isEmpty)
+            #expect(Set(await bridge.acknowledged) == Set(messages.compactMap(\.reliableID)))
+            #expect(await router.received.count > messages.count)
+        }
+    }
+
     @Test("both ends agree version 2, and chat states pass between them as control frames")
     func versionTwoCarriesChatStates() async throws {
         let router = RouterSide(gateways: [])
@@ -102,16 +135,50 @@ struct BridgeTransportTests {
     }
 }
 
-/// The router's end, keeping what it receives in memory.
+/// The router's end, keeping what it receives in memory; `durability` says when a run it takes counts as durable.
 private actor RouterSide: BridgeAcceptor, BridgeSessionDelegate {
+    enum Durability {
+        case immediate
+        /// Not until set to `.immediate`.
+        case held
+        /// The first run fails to become durable; later ones are durable at once.
+        case failOnce
+    }
+
+    struct NotDurable: Error {}
+
     let gateways: [GatewayDescriptor]
     let refuse: Bool
     private(set) var received: [BridgeMessage] = []
     private(set) var controls: [BridgeMessage] = []
+    private var durability: Durability
 
-    init(gateways: [GatewayDescriptor], refuse: Bool = false) {
+    init(gateways: [GatewayDescriptor], refuse: Bool = false, durability: Durability = .immediate) {
         self.gateways = gateways
         self.refuse = refuse
+        self.durability = durability
+    }
+
+    func setDurability(_ durability: Durability) { self.durability = durability }
+
+    func submitReliable(_ messages: [BridgeMessage]) async throws -> DurableWait {
+        received += messages
+        switch durability {
+        case .immediate:
+            return {}
+        case .failOnce:
+            durability = .immediate
+            return { throw NotDurable() }
+        case .held:
+            return { [self] in
+                while await self.isHeld { try await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+    }
+
+    private var isHeld: Bool {
+        if case .held = durability { return true }
+        return false
     }
 
     nonisolated func accept(protocolName: String, instance: String, peer: PeerCredentials) async -> BridgeAcceptance {

@@ -294,24 +294,29 @@ public final class DatabaseExecutor: Sendable {
     }
 }
 
-/// A write queued with ``DatabaseExecutor/submitWrite(_:)``: its result once the group containing it committed.
+/// A write queued with ``DatabaseExecutor/submitWrite(durability:_:)``: its result once the group containing it
+/// committed. Any number of callers may await it (the one carrying out its effects, the one acknowledging it).
 public final class PendingWrite<T: Sendable>: Sendable {
     private enum State {
-        case waiting(CheckedContinuation<T, any Error>?)
+        case waiting([CheckedContinuation<T, any Error>])
         case finished(Result<T, any Error>)
     }
 
-    private let state = Mutex<State>(.waiting(nil))
+    private let state = Mutex<State>(.waiting([]))
 
     init() {}
 
-    /// The write's result, after the COMMIT that made it durable (or the error that undid it). Await it once.
+    /// The write's result, after the COMMIT that made it durable (or the error that undid it).
     public func value() async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let finished: Result<T, any Error>? = state.withLock { state in
                 switch state {
-                case .finished(let result): return result
-                case .waiting: state = .waiting(continuation); return nil
+                case .finished(let result):
+                    return result
+                case .waiting(var waiters):
+                    waiters.append(continuation)
+                    state = .waiting(waiters)
+                    return nil
                 }
             }
             if let finished { continuation.resume(with: finished) }
@@ -319,11 +324,11 @@ public final class PendingWrite<T: Sendable>: Sendable {
     }
 
     func finish(_ result: Result<T, any Error>) {
-        let waiter: CheckedContinuation<T, any Error>? = state.withLock { state in
-            guard case .waiting(let waiter) = state else { return nil }
+        let waiters: [CheckedContinuation<T, any Error>] = state.withLock { state in
+            guard case .waiting(let waiters) = state else { return [] }
             state = .finished(result)
-            return waiter
+            return waiters
         }
-        waiter?.resume(with: result)
+        for waiter in waiters { waiter.resume(with: result) }
     }
 }
