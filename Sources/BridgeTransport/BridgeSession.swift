@@ -99,10 +99,9 @@ public final class BridgeSession: Sendable {
     private let wakeStream: AsyncStream<Void>
     private let controlContinuation: AsyncStream<BridgeMessage>.Continuation
     private let controlStream: AsyncStream<BridgeMessage>
-    /// Runs of the peer's reliable frames handed over and not yet acked, in the order they arrived. Bounded by the
-    /// peer's window (`maximumInFlight` frames unacked) and by how many commits the owner lets wait.
-    private let acksContinuation: AsyncStream<PendingAck>.Continuation
-    private let acksStream: AsyncStream<PendingAck>
+    /// Wakes the acker when a run of the peer's frames was handed over (the runs wait in `State.unacked`).
+    private let wakeAcker: AsyncStream<Void>.Continuation
+    private let ackerWakes: AsyncStream<Void>
 
     private struct PendingAck: Sendable {
         let ids: [String]
@@ -113,6 +112,9 @@ public final class BridgeSession: Sendable {
         var inFlight: Set<String> = []
         var lastReceived = ContinuousClock.now
         var closeReason: String?
+        /// Runs of the peer's reliable frames handed over and not yet acked, in the order they arrived. Bounded by
+        /// the peer's window (`maximumInFlight` frames unacked) and by how many commits the owner lets wait.
+        var unacked: [PendingAck] = []
     }
 
     public init(
@@ -128,7 +130,7 @@ public final class BridgeSession: Sendable {
         self.delegate = delegate
         self.logger = logger
         (self.wakeStream, self.wakeSender) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        (self.acksStream, self.acksContinuation) = AsyncStream.makeStream(of: PendingAck.self, bufferingPolicy: .unbounded)
+        (self.ackerWakes, self.wakeAcker) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         // Control frames are small and rare (gateway changes); bound them anyway.
         (self.controlStream, self.controlContinuation) = AsyncStream.makeStream(
             of: BridgeMessage.self,
@@ -231,7 +233,8 @@ public final class BridgeSession: Sendable {
             let durable = try await delegate.submitReliable(reliableRun)
             let ids = reliableRun.compactMap(\.reliableID)
             reliableRun.removeAll(keepingCapacity: true)
-            acksContinuation.yield(PendingAck(ids: ids, durable: durable))
+            state.withLock { $0.unacked.append(PendingAck(ids: ids, durable: durable)) }
+            wakeAcker.yield()
         }
         for message in batch {
             if message.frameType.introducedIn > version {
@@ -288,17 +291,26 @@ public final class BridgeSession: Sendable {
         }
     }
 
-    /// Acks the peer's runs of reliable frames in the order they came, each once it is durable. A run that cannot be
-    /// made durable ends the session unacked: the peer sends it again after reconnecting.
+    /// Acks the peer's runs of reliable frames in the order they came, once durable: all the runs waiting when it
+    /// wakes go in one ack (runs handed over while it waited go in the next), so a busy peer gets about one ack per
+    /// commit, not one per run. A run that cannot be made durable ends the session unacked: the peer sends it again
+    /// after reconnecting.
     private func ackLoop(_ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async -> BridgeSessionEnd? {
-        for await pending in acksStream {
-            do {
-                try await pending.durable()
-            } catch {
-                return .closedLocally("frames from the peer could not be made durable: \(error)")
+        for await _ in ackerWakes {
+            let runs = state.withLock { state in
+                defer { state.unacked.removeAll() }
+                return state.unacked
+            }
+            guard !runs.isEmpty else { continue }
+            for run in runs {
+                do {
+                    try await run.durable()
+                } catch {
+                    return .closedLocally("frames from the peer could not be made durable: \(error)")
+                }
             }
             do {
-                try await outbound.write(FrameWriter.encode([.ack(ids: pending.ids)]))
+                try await outbound.write(FrameWriter.encode([.ack(ids: runs.flatMap(\.ids))]))
             } catch {
                 return .closedLocally("sending failed: \(error)")
             }
