@@ -6,23 +6,9 @@ import RefdeskMetrics
 /// ``MetricFamily/deliveryFailures``), fed where a frame is known to be new, so a frame resent after a reconnect is
 /// counted once without a window of remembered ids.
 public enum MessageCounting {
-    /// Counts `message` for `protocolName`: a patron message in, a reply out, or a failed delivery; other frames
-    /// are not counted.
-    public static func count(_ message: BridgeMessage, protocolName: String) {
-        switch message {
-        case .messageReceived(let inbound):
-            MetricFamily.messagesIn.counter(protocolName, String(inbound.gatewayID)).increment()
-        case .sendMessage(let outbound):
-            MetricFamily.messagesOut.counter(protocolName, String(outbound.gatewayID)).increment()
-        case .deliveryStatus(let report) where report.status == .failed:
-            MetricFamily.deliveryFailures.counter(protocolName).increment()
-        default:
-            break
-        }
-    }
-
-    /// Counts a run of frames like ``count(_:protocolName:)``, each counter touched once per run: making a counter
-    /// handle looks its series up by name and labels, which costs more than the increment.
+    /// Counts a run of frames for `protocolName`: patron messages in, replies out, failed deliveries; other frames are
+    /// not counted. Each counter is touched once per run: making a counter handle looks its series up by name and
+    /// labels, which costs more than the increment.
     public static func count(_ messages: some Sequence<BridgeMessage>, protocolName: String) {
         var patronMessages: [UInt64: Int64] = [:]
         var replies: [UInt64: Int64] = [:]

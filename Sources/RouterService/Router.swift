@@ -222,12 +222,7 @@ public actor Router {
         }
     }
 
-    /// Reliable frames from a bridge: patron messages and delivery reports. Returns once they are durable.
-    func ingest(_ messages: [BridgeMessage], protocolName: String) async throws {
-        try await submitIngest(messages, protocolName: protocolName).value()
-    }
-
-    /// Decides a run of a bridge's frames and returns once the decisions are made and their write is queued; the
+    /// Decides a run of a bridge's frames (patron messages, delivery reports) and returns once the decisions are made and their write is queued; the
     /// returned write ends when they are durable (ack them then).
     ///
     /// Runs are decided one at a time (a reconnecting bridge may resend a run whose first copy is still being

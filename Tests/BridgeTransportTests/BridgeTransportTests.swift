@@ -20,9 +20,7 @@ struct BridgeTransportTests {
 
     @Test("reliable frames arrive in order, are acknowledged, and the sender forgets them")
     func reliableFramesAreAcknowledged() async throws {
-        let messages = (1...700).map { index in
-            BridgeMessage.messageReceived(InboundMessage(id: "m\(index)", gatewayID: 1, from: "+1555000\(index)", body: "question \(index)"))
-        }
+        let messages = patronMessages(700)
         let router = RouterSide(gateways: [])
         let bridge = BridgeSide(pending: messages)
         try await withConnectedPair(router: router, bridge: bridge) {
@@ -34,9 +32,7 @@ struct BridgeTransportTests {
 
     @Test("frames are read on while earlier ones wait to be durable, and each run is acked only once it is, in order")
     func readsOnWhileCommitting() async throws {
-        let messages = (1...700).map { index in
-            BridgeMessage.messageReceived(InboundMessage(id: "m\(index)", gatewayID: 1, from: "+1555000\(index)", body: "question \(index)"))
-        }
+        let messages = patronMessages(700)
         let router = RouterSide(gateways: [], durability: .held)
         let bridge = BridgeSide(pending: messages)
         try await withConnectedPair(router: router, bridge: bridge) {
@@ -52,9 +48,7 @@ struct BridgeTransportTests {
 
     @Test("a run that cannot be made durable is not acked: the session ends and the bridge sends it again")
     func failedDurabilityEndsTheSession() async throws {
-        let messages = (1...20).map { index in
-            BridgeMessage.messageReceived(InboundMessage(id: "m\(index)", gatewayID: 1, from: "+1555000\(index)", body: "question \(index)"))
-        }
+        let messages = patronMessages(20)
         let router = RouterSide(gateways: [], durability: .failOnce)
         let bridge = BridgeSide(pending: messages)
         try await withConnectedPair(router: router, bridge: bridge) {
@@ -93,6 +87,13 @@ struct BridgeTransportTests {
     }
 
     // MARK: Harness
+
+    /// `count` patron messages on gateway 1, ids `m1`, `m2`, …
+    private func patronMessages(_ count: Int) -> [BridgeMessage] {
+        (1...count).map { index in
+            BridgeMessage.messageReceived(InboundMessage(id: "m\(index)", gatewayID: 1, from: "+1555000\(index)", body: "question \(index)"))
+        }
+    }
 
     private func withConnectedPair(router: RouterSide, bridge: BridgeSide, _ body: () async throws -> Void) async throws {
         let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("rdt-\(UInt32.random(in: 0...UInt32.max))")

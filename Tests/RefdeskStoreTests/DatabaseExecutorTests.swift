@@ -188,8 +188,7 @@ struct DatabaseExecutorTests {
         // This write holds the database thread (as a long fsync would) until the committed read has answered.
         let held = executor.submitWrite { connection in
             try connection.run("INSERT INTO rows (label) VALUES ('in flight')")
-            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-            while !release.isSet && ContinuousClock.now < deadline { usleep(1000) }
+            release.waitBlocking()
         }
         #expect(try await eventually { executor.statistics.writes == 2 })
         let during = try await executor.readCommitted { try $0.query("SELECT label FROM rows ORDER BY id") { try $0.string(0) } }
@@ -234,10 +233,7 @@ struct DatabaseExecutorTests {
 
         // Held behind a write that blocks the database thread, both land in one group, which is synced.
         let release = Flag()
-        let gate = executor.submitWrite { _ in
-            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-            while !release.isSet && ContinuousClock.now < deadline { usleep(1000) }
-        }
+        let gate = executor.submitWrite { _ in release.waitBlocking() }
         #expect(try await eventually { executor.statistics.writes == 3 })
         let housekeeping = executor.submitWrite(durability: .deferredSync) { try $0.run("INSERT INTO rows (label) VALUES ('more housekeeping')") }
         let decision = executor.submitWrite { try $0.run("INSERT INTO rows (label) VALUES ('another decision')") }
@@ -263,8 +259,7 @@ struct DatabaseExecutorTests {
         let closing = Flag()
         // The gate holds the database thread until close() is about to be called with five writes queued.
         async let gate: Void = executor.write { connection in
-            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-            while !closing.isSet && ContinuousClock.now < deadline { usleep(1000) }
+            closing.waitBlocking()
             usleep(20_000)
             try connection.run("INSERT INTO rows (label) VALUES ('gate')")
         }

@@ -56,4 +56,11 @@ final class Flag: Sendable {
     var isSet: Bool { value.load(ordering: .acquiring) }
 
     func set() { value.store(true, ordering: .releasing) }
+
+    /// Blocks the calling thread (the database thread, holding it as a long fsync would) until the flag is set, or
+    /// 30 s have passed so a failing test cannot hang.
+    func waitBlocking() {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        while !isSet && ContinuousClock.now < deadline { usleep(1000) }
+    }
 }

@@ -35,11 +35,11 @@ struct RouterDedupeTests {
         let batch = (0..<2_000).map { index in
             BridgeMessage.messageReceived(InboundMessage(id: "m\(index)", gatewayID: 1, from: "+1555010\(index % 10)", body: "question \(index)"))
         }
-        async let first: Void = router.ingest(batch, protocolName: "test")
-        async let second: Void = router.ingest(batch, protocolName: "test")
+        async let first: Void = router.submitIngest(batch, protocolName: "test").value()
+        async let second: Void = router.submitIngest(batch, protocolName: "test").value()
         try await first
         try await second
-        async let third: Void = router.ingest(Array(batch.suffix(10)), protocolName: "test")
+        async let third: Void = router.submitIngest(Array(batch.suffix(10)), protocolName: "test").value()
         try await third
         let stored = try await router.database.read { connection in
             try connection.query("SELECT message_id, count(*) FROM offline_inbox GROUP BY message_id") { (try $0.string(0), try $0.int(1)) }

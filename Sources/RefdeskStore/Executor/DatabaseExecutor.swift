@@ -76,8 +76,9 @@ public final class DatabaseExecutor: Sendable {
         _ body: @escaping @Sendable (SQLiteConnection) throws -> T
     ) -> PendingWrite<T> {
         let pending = PendingWrite<T>()
-        var work = DatabaseWork(
+        let work = DatabaseWork(
             kind: .write,
+            durability: durability,
             run: { connection in
                 let value = try body(connection)
                 return { commitError in
@@ -86,7 +87,6 @@ public final class DatabaseExecutor: Sendable {
             },
             fail: { pending.finish(.failure($0)) }
         )
-        work.durability = durability
         if !queue.submit(work) {
             pending.finish(.failure(DatabaseExecutorError.closed(path: path)))
         }
